@@ -1,0 +1,38 @@
+"""Exceptions raised by the core library.
+
+Every error a user can cause is a :class:`TbpError` whose message names the
+problem (the file, value or tag) and the fix, in one line. The CLI prints that
+line and exits 2; the app shows it with ``st.error``.
+"""
+
+
+class TbpError(Exception):
+    """Base class for problems caused by the input, with a user-facing message."""
+
+
+class ImageLoadError(TbpError):
+    """The image file is unreadable: corrupt, truncated, empty or not an image."""
+
+
+class UnsupportedImageError(TbpError):
+    """The image is readable but cannot be converted as asked (alpha, size, depth)."""
+
+
+class MetadataError(TbpError):
+    """A metadata value or template is invalid for its DICOM attribute."""
+
+
+class ConversionError(TbpError):
+    """The image and metadata cannot be turned into the requested IOD."""
+
+
+class CodecUnavailableError(TbpError):
+    """No installed codec can encode or decode the requested transfer syntax."""
+
+
+class TagEditError(TbpError):
+    """An edit of a DICOM element was refused; the dataset is unchanged."""
+
+
+class DicomReadError(TbpError):
+    """Nothing readable could be found in a DICOM file."""
