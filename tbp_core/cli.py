@@ -1,0 +1,238 @@
+"""The ``tbp-dicom`` command (thin: parses arguments, calls the library, reports).
+
+Exit codes: 0 success; 1 reserved for ``validate`` finding errors; 2 unusable
+input or arguments, with one line per problem on stderr and never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from tbp_core import __version__, dicomio
+from tbp_core.codecs import DEFAULT_TRANSFER_SYNTAX, TRANSFER_SYNTAXES
+from tbp_core.convert import ConvertOptions, Converted, convert_image, dicom_file_name
+from tbp_core.errors import TbpError
+from tbp_core.images import DEFAULT_MAX_PIXELS
+from tbp_core.iods import IODS, get_iod, new_series_context
+from tbp_core.metadata import merge_metadata, parse_assignment, parse_template
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_UNUSABLE = 2
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``message`` on one line and exit with status 2."""
+        self.exit(EXIT_UNUSABLE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the ``tbp-dicom`` argument parser.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = _OneLineParser(
+        prog="tbp-dicom",
+        description="Turn Total Body Photography images into correct DICOM.",
+    )
+    parser.add_argument("--version", action="version", version=f"tbp-dicom {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+
+    convert = commands.add_parser(
+        "convert",
+        help="convert PNG, JPEG or TIFF images to DICOM",
+        description="Convert images to DICOM. One INPUT and OUT ending in .dcm writes that "
+        "file; otherwise OUT is a directory and each input becomes OUT/<stem>.dcm. All "
+        "inputs of one call share one study and one series.",
+    )
+    convert.add_argument("inputs", nargs="+", metavar="INPUT", help="image files")
+    convert.add_argument("-o", "--output", required=True, metavar="OUT", help="file or directory")
+    convert.add_argument(
+        "--iod", choices=list(IODS), default="vl-photographic", help="IOD to produce"
+    )
+    convert.add_argument(
+        "--metadata", metavar="TEMPLATE.json", help="keyword-JSON or DICOM JSON metadata"
+    )
+    convert.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="KEYWORD=VALUE",
+        help="set one attribute (repeatable; wins over the template)",
+    )
+    convert.add_argument(
+        "--alpha",
+        choices=["refuse", "drop", "white", "black"],
+        default="refuse",
+        help="transparent images: refuse (default), drop the alpha channel, or "
+        "composite onto white or black",
+    )
+    convert.add_argument(
+        "--include-gps", action="store_true", help="write EXIF GPS location (off by default)"
+    )
+    convert.add_argument(
+        "--transfer-syntax",
+        choices=list(TRANSFER_SYNTAXES),
+        default=DEFAULT_TRANSFER_SYNTAX,
+        help="how Pixel Data is encoded",
+    )
+    convert.add_argument(
+        "--max-pixels",
+        type=int,
+        default=DEFAULT_MAX_PIXELS,
+        help=f"largest image accepted, in pixels (default {DEFAULT_MAX_PIXELS:,})",
+    )
+    convert.add_argument(
+        "-v", "--verbose", action="store_true", help="print the EXIF mapping report"
+    )
+    convert.set_defaults(handler=_run_convert)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``tbp-dicom`` and return its exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; defaults to ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status.
+    """
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except TbpError as exc:
+        _fail(str(exc))
+        return EXIT_UNUSABLE
+    except KeyboardInterrupt:
+        _fail("interrupted")
+        return EXIT_UNUSABLE
+    return status
+
+
+def _fail(message: str) -> None:
+    """Print one line on stderr."""
+    print(f"tbp-dicom: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _load_metadata(args: argparse.Namespace) -> dict[str, Any]:
+    """Template values with ``--set`` values on top."""
+    layers: list[dict[str, Any]] = []
+    if args.metadata:
+        path = Path(args.metadata)
+        try:
+            text = path.read_bytes()
+        except OSError as exc:
+            raise TbpError(f"cannot read metadata template '{path}': {exc.strerror}") from exc
+        layers.append(parse_template(text))
+    layers.append(dict(parse_assignment(item) for item in args.assignments))
+    return merge_metadata(*layers)
+
+
+def _run_convert(args: argparse.Namespace) -> int:
+    """Convert each input; report failures per input and keep going."""
+    metadata = _load_metadata(args)
+    options = ConvertOptions(
+        iod=get_iod(args.iod),
+        alpha=args.alpha,
+        include_gps=args.include_gps,
+        transfer_syntax=args.transfer_syntax,
+        max_pixels=args.max_pixels,
+    )
+    output = Path(args.output)
+    single_file = len(args.inputs) == 1 and output.suffix.lower() == ".dcm"
+    if not single_file:
+        try:
+            output.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TbpError(f"cannot create output directory '{output}': {exc.strerror}") from exc
+    context = new_series_context()
+    status = EXIT_OK
+    written: set[Path] = set()
+    for position, name in enumerate(args.inputs, start=1):
+        target = output if single_file else output / dicom_file_name(name)
+        try:
+            if target in written:
+                raise TbpError(
+                    f"'{name}' would overwrite {target} written from an input with the same "
+                    "name — convert it in a separate call or rename it"
+                )
+            converted = _convert_path(Path(name), metadata, context, options, position)
+            _write_atomically(converted, target)
+        except TbpError as exc:
+            _fail(f"{name}: {exc}" if name not in str(exc) else str(exc))
+            status = EXIT_UNUSABLE
+            continue
+        written.add(target)
+        _report(converted, target, verbose=args.verbose)
+    return status
+
+
+def _convert_path(
+    path: Path,
+    metadata: dict[str, Any],
+    context: Any,
+    options: ConvertOptions,
+    position: int,
+) -> Converted:
+    """Read and convert one input file."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TbpError(f"cannot read '{path}': {exc.strerror}") from exc
+    return convert_image(
+        data, path.name, metadata, context, options=options, instance_number=position
+    )
+
+
+def _write_atomically(converted: Converted, target: Path) -> None:
+    """Write next to ``target`` and rename, so a failure never leaves half a file."""
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=".tbp-", suffix=".dcm", dir=directory)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                dicomio.write(converted.dataset, stream)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise TbpError(f"cannot write '{target}': {exc.strerror}") from exc
+
+
+def _report(converted: Converted, target: Path, *, verbose: bool) -> None:
+    """One line per converted file on stdout, plus notices (and the EXIF report)."""
+    image = converted.image
+    ds = converted.dataset
+    print(
+        f"{converted.source_name} -> {target} ({ds.Modality}, {image.columns}x{image.rows} "
+        f"{ds.PhotometricInterpretation} {image.bits_allocated}-bit, "
+        f"instance {ds.InstanceNumber})"
+    )
+    for notice in converted.notices:
+        print(f"  note: {notice}")
+    if verbose:
+        from tbp_core.exif import format_report
+
+        print(format_report(converted.instance.exif))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

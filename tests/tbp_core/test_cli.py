@@ -1,0 +1,120 @@
+"""The tbp-dicom command: contract of ARCHITECTURE.md §4 (outputs, exit codes, one-line errors)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from tbp_core.cli import main
+from tests.conftest import DATA, ROOT
+
+PNG_DIR = DATA / "png"
+CORRUPT = sorted(PNG_DIR.glob("x*.png")) + sorted((DATA / "corrupt").glob("*"))
+TBP_DICOM = Path(sys.executable).parent / "tbp-dicom"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed console script."""
+    return subprocess.run([str(TBP_DICOM), *args], capture_output=True, text=True, timeout=120)
+
+
+def test_single_input_to_dcm_file(tmp_path: Path) -> None:
+    out = tmp_path / "one.dcm"
+    done = run("convert", str(PNG_DIR / "basn2c08.png"), "-o", str(out), "--set", "PatientName=Doe^Jane")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    ds = pydicom.dcmread(out)
+    assert ds.PatientName == "Doe^Jane"
+    assert ds.Modality == "XC"
+
+
+def test_batch_to_directory_with_template(tmp_path: Path) -> None:
+    inputs = [str(PNG_DIR / n) for n in ("basn0g08.png", "basn2c08.png", "basn3p08.png")]
+    template = str(ROOT / "sample_data" / "tbp_regional_template.json")
+    assert main(["convert", *inputs, "-o", str(tmp_path / "out"), "--metadata", template]) == 0
+    datasets = [pydicom.dcmread(tmp_path / "out" / f"{Path(i).stem}.dcm") for i in inputs]
+    assert sorted(ds.InstanceNumber for ds in datasets) == [1, 2, 3]
+    assert len({ds.SeriesInstanceUID for ds in datasets}) == 1
+
+
+def test_batch_with_a_bad_input_converts_the_others_and_exits_2(tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_text("this is not a picture\n")
+    good = PNG_DIR / "basn0g08.png"
+    status = main(["convert", str(bad), str(good), "-o", str(tmp_path / "out")])
+    assert status == 2
+    assert (tmp_path / "out" / "basn0g08.dcm").exists()
+    assert not (tmp_path / "out" / "bad.dcm").exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.png" in err[0]
+
+
+@pytest.mark.parametrize("path", CORRUPT, ids=lambda p: p.name)
+def test_corrupt_inputs_exit_2_with_one_line(path: Path, tmp_path: Path) -> None:
+    done = run("convert", str(path), "-o", str(tmp_path / "x.dcm"))
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert path.name in lines[0]
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "x.dcm").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [(b"", "empty"), (b"hello, I am text\n", "not a PNG, JPEG or TIFF")],
+    ids=["empty", "text"],
+)
+def test_empty_and_text_files_named_png(content: bytes, needle: str, tmp_path: Path) -> None:
+    path = tmp_path / "photo.png"
+    path.write_bytes(content)
+    done = run("convert", str(path), "-o", str(tmp_path / "x.dcm"))
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert needle in done.stderr and "photo.png" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["convert", "missing.png", "-o", "x.dcm"],
+        ["convert", "--iod", "nonsense", "a.png", "-o", "x.dcm"],
+        ["convert", "a.png"],
+        ["frobnicate"],
+    ],
+    ids=["missing-file", "bad-iod", "no-output", "bad-command"],
+)
+def test_unusable_arguments_exit_2_with_one_line(args: list[str], tmp_path: Path) -> None:
+    done = subprocess.run([str(TBP_DICOM), *args], capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_invalid_set_value_names_the_field(tmp_path: Path) -> None:
+    done = run("convert", str(PNG_DIR / "basn0g08.png"), "-o", str(tmp_path / "x.dcm"),
+               "--set", "PatientBirthDate=2000-13-45")
+    assert done.returncode == 2
+    assert "PatientBirthDate" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_16_bit_with_vl_points_to_secondary_capture(tmp_path: Path) -> None:
+    done = run("convert", str(PNG_DIR / "basn0g16.png"), "-o", str(tmp_path / "x.dcm"))
+    assert done.returncode == 2
+    assert "--iod secondary-capture" in done.stderr
+    done = run("convert", str(PNG_DIR / "basn0g16.png"), "-o", str(tmp_path / "x.dcm"),
+               "--iod", "secondary-capture")
+    assert done.returncode == 0, done.stderr
+    assert pydicom.dcmread(tmp_path / "x.dcm").BitsStored == 16
+
+
+def test_transparent_png_is_refused_with_the_alpha_options(tmp_path: Path) -> None:
+    done = run("convert", str(PNG_DIR / "basn6a08.png"), "-o", str(tmp_path / "x.dcm"))
+    assert done.returncode == 2
+    for option in ("--alpha", "drop", "white", "black"):
+        assert option in done.stderr
