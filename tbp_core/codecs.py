@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from PIL import Image, JpegImagePlugin
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
-from pydicom.pixels import get_encoder
+from pydicom.pixels.encoders.base import get_encoder
 from pydicom.uid import (
     UID,
     ExplicitVRLittleEndian,

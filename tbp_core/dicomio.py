@@ -12,7 +12,7 @@ from typing import BinaryIO
 
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.filewriter import dcmwrite
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from tbp_core import __version__
 
@@ -21,7 +21,7 @@ IMPLEMENTATION_CLASS_UID = generate_uid(entropy_srcs=["TBP DICOM Studio", "tbp-d
 IMPLEMENTATION_VERSION_NAME = f"TBPDICOM_{__version__}"[:16]
 
 
-def file_meta_for(ds: Dataset, transfer_syntax_uid: str = ExplicitVRLittleEndian) -> FileMetaDataset:
+def file_meta_for(ds: Dataset, transfer_syntax_uid: UID = ExplicitVRLittleEndian) -> FileMetaDataset:
     """Build the File Meta Information group for a dataset.
 
     Parameters
@@ -58,7 +58,7 @@ def write(ds: Dataset, target: str | Path | BinaryIO) -> None:
     target : str, Path or binary file object
         Where to write.
     """
-    syntax = ExplicitVRLittleEndian
+    syntax: UID = ExplicitVRLittleEndian
     existing = getattr(ds, "file_meta", None)
     if existing is not None and "TransferSyntaxUID" in existing:
         syntax = existing.TransferSyntaxUID

@@ -5,6 +5,8 @@ problem (the file, value or tag) and the fix, in one line. The CLI prints that
 line and exits 2; the app shows it with ``st.error``.
 """
 
+from dataclasses import dataclass
+
 
 class TbpError(Exception):
     """Base class for problems caused by the input, with a user-facing message."""
@@ -18,8 +20,31 @@ class UnsupportedImageError(TbpError):
     """The image is readable but cannot be converted as asked (alpha, size, depth)."""
 
 
+@dataclass(frozen=True)
+class FieldProblem:
+    """One invalid metadata field, for showing beside that field in a form.
+
+    ``keyword`` is the attribute keyword (or ``tbp:`` key), with a path such as
+    ``AnatomicRegionSequence[0].CodeValue`` inside sequences; ``suggestion`` is a
+    corrected value when one can be guessed.
+    """
+
+    keyword: str
+    value: object
+    message: str
+    suggestion: str | None = None
+
+
 class MetadataError(TbpError):
-    """A metadata value or template is invalid for its DICOM attribute."""
+    """A metadata value or template is invalid for its DICOM attribute.
+
+    ``problems`` lists every invalid field (empty when the error is not about
+    particular fields, e.g. unreadable JSON).
+    """
+
+    def __init__(self, message: str, *, problems: tuple[FieldProblem, ...] = ()) -> None:
+        super().__init__(message)
+        self.problems = problems
 
 
 class ConversionError(TbpError):

@@ -18,11 +18,13 @@ from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
 
 from tbp_core import standard
+from tbp_core.anatomy import region_by_code
 from tbp_core.errors import ConversionError
 from tbp_core.exif import ExifResult, map_exif
 from tbp_core.images import SourceImage
 from tbp_core.iods.spec import DERMOSCOPIC, SECONDARY_CAPTURE, IodSpec
 from tbp_core.metadata import apply_metadata
+from tbp_core.pixelbuffer import PixelBufferReader
 
 #: Attributes derived from the pixels, the IOD or the conversion itself.
 DERIVED_KEYWORDS = frozenset(
@@ -163,6 +165,7 @@ def build_instance(
     _set_laterality(ds)
     if iod is DERMOSCOPIC:
         _set_dermoscopic(ds)
+        _set_frame_of_reference(ds)
     if iod is SECONDARY_CAPTURE:
         _set_secondary_capture(ds)
     else:
@@ -277,7 +280,8 @@ def _set_image_pixel(ds: Dataset, image: SourceImage) -> None:
     ds.BitsStored = image.bits_allocated
     ds.HighBit = image.bits_allocated - 1
     ds.PixelRepresentation = 0
-    ds.add_new(0x7FE00010, "OW" if image.bits_allocated > 8 else "OB", image.buffer)
+    vr = "OW" if image.bits_allocated > 8 else "OB"
+    ds.add_new(0x7FE00010, vr, PixelBufferReader(image.buffer))
 
 
 def _set_compression_history(ds: Dataset, image: SourceImage) -> None:
@@ -293,15 +297,30 @@ def _set_compression_history(ds: Dataset, image: SourceImage) -> None:
 
 
 def _set_laterality(ds: Dataset) -> None:
-    """Image Laterality from the anatomic region's laterality modifier, if any."""
-    if "ImageLaterality" in ds and ds.ImageLaterality:
+    """Image Laterality from the anatomic region, or an empty series Laterality.
+
+    General Series' Laterality is Type 2C: required (possibly empty) unless
+    Image Laterality is present. A laterality modifier on the region gives
+    R/L/B/U; a region known to be unpaired gives U; otherwise laterality is
+    unknown and the series Laterality is written empty.
+    """
+    if ds.get("ImageLaterality") or "Laterality" in ds:
         return
-    for region in ds.get("AnatomicRegionSequence", []):
+    regions = list(ds.get("AnatomicRegionSequence", []))
+    for region in regions:
         for modifier in region.get("AnatomicRegionModifierSequence", []):
             value = _LATERALITY_BY_CODE.get(str(modifier.get("CodeValue", "")))
             if value:
                 ds.ImageLaterality = value
                 return
+    known = [
+        region_by_code(str(r.get("CodeValue", "")), str(r.get("CodingSchemeDesignator", "")))
+        for r in regions
+    ]
+    if known and all(region is not None and not region.paired for region in known):
+        ds.ImageLaterality = "U"
+        return
+    ds.Laterality = None
 
 
 def _set_vl_image(ds: Dataset, image: SourceImage) -> None:
@@ -323,6 +342,17 @@ def _set_dermoscopic(ds: Dataset) -> None:
             setattr(ds, keyword, None)
     if "RecognizableVisualFeatures" not in ds:
         ds.RecognizableVisualFeatures = "NO"
+
+
+def _set_frame_of_reference(ds: Dataset) -> None:
+    """Frame of Reference module (the current standard makes it part of the Dermoscopic IOD).
+
+    Each close-up has its own spatial frame, so the UID is fresh per instance.
+    """
+    if "FrameOfReferenceUID" not in ds:
+        ds.FrameOfReferenceUID = generate_uid()
+    if "PositionReferenceIndicator" not in ds:
+        ds.PositionReferenceIndicator = None
 
 
 def _set_secondary_capture(ds: Dataset) -> None:

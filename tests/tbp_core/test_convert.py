@@ -73,11 +73,12 @@ def test_there_are_pngs_of_every_colour_type_and_depth() -> None:
 @pytest.mark.parametrize("iod", [VL_PHOTOGRAPHIC, DERMOSCOPIC, SECONDARY_CAPTURE], ids=lambda i: i.name)
 def test_every_png_converts_bit_exact_with_zero_dciodvfy_errors(path: Path, iod, tmp_path: Path) -> None:
     depth = png.Reader(filename=str(path)).asDirect()[3]["bitdepth"]
+    alpha = "black" if alpha_needed(path) else "refuse"
     if depth == 16 and not iod.allows_16_bit:
         with pytest.raises(ConversionError, match="secondary-capture"):
-            convert_image(path.read_bytes(), path.name, {}, new_series_context(), options=ConvertOptions(iod=iod))
+            convert_image(path.read_bytes(), path.name, {}, new_series_context(),
+                          options=ConvertOptions(iod=iod, alpha=alpha))
         return
-    alpha = "black" if alpha_needed(path) else "refuse"
     metadata = EQUIPMENT if iod is DERMOSCOPIC else {}
     converted = convert_image(
         path.read_bytes(), path.name, metadata, new_series_context(), options=ConvertOptions(iod=iod, alpha=alpha)
@@ -104,7 +105,7 @@ def test_alpha_white_composites_onto_white(tmp_path: Path) -> None:
 
 def test_batch_shares_study_and_series_with_fresh_instances() -> None:
     context = new_series_context()
-    paths = VALID_PNGS[:3]
+    paths = [PNG_DIR / n for n in ("basn0g08.png", "basn2c08.png", "basn3p08.png")]
     datasets = [
         convert_image(p.read_bytes(), p.name, {}, context, instance_number=i).dataset
         for i, p in enumerate(paths, start=1)
