@@ -27,7 +27,7 @@ from pathlib import Path
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "sample_data"))
-from make_samples import synthetic_skin  # noqa: E402
+from make_samples import synthetic_skin
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -44,10 +44,8 @@ with open(sys.argv[2], "wb") as out:
 
 NAIVE = """
 import sys
+import numpy as np
 from PIL import Image
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "sample_data"))
-from make_samples import synthetic_skin  # noqa: E402
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 arr = np.array(Image.open(sys.argv[1]))
@@ -106,11 +104,19 @@ def main() -> None:
     make_image(source)
     commands = {
         "floor (Pillow decode + raw write)": [
-            sys.executable, "-c", FLOOR, str(source), str(OUT / "floor.raw")
+            sys.executable,
+            "-c",
+            FLOOR,
+            str(source),
+            str(OUT / "floor.raw"),
         ],
         "naive pydicom script": [sys.executable, "-c", NAIVE, str(source), str(OUT / "naive.dcm")],
         "tbp-dicom convert": [
-            str(BIN / "tbp-dicom"), "convert", str(source), "-o", str(OUT / "ours.dcm")
+            str(BIN / "tbp-dicom"),
+            "convert",
+            str(source),
+            "-o",
+            str(OUT / "ours.dcm"),
         ],
     }
     samples: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
@@ -121,16 +127,20 @@ def main() -> None:
 
     floor_name = next(iter(commands))
     floor_seconds = statistics.median(s["seconds"] for s in samples[floor_name])
-    print(f"input: {source.name}, {COLUMNS}x{ROWS} RGB 8-bit, "
-          f"{source.stat().st_size / 2**20:.1f} MiB PNG; median of {args.repeats} runs\n")
+    print(
+        f"input: {source.name}, {COLUMNS}x{ROWS} RGB 8-bit, "
+        f"{source.stat().st_size / 2**20:.1f} MiB PNG; median of {args.repeats} runs\n"
+    )
     print("| run | seconds | × floor | peak RSS (MiB) |")
     print("|---|---:|---:|---:|")
     for name, runs in samples.items():
         seconds = statistics.median(s["seconds"] for s in runs)
         peak = statistics.median(s["peak_mib"] for s in runs)
         print(f"| {name} | {seconds:.2f} | {seconds / floor_seconds:.2f} | {peak:.0f} |")
-    print(textwrap.dedent("""
-        targets: tbp-dicom convert ≤ 1.20 × floor and ≤ 350 MiB peak RSS"""))
+    print(
+        textwrap.dedent("""
+        targets: tbp-dicom convert ≤ 1.20 × floor and ≤ 350 MiB peak RSS""")
+    )
 
 
 if __name__ == "__main__":

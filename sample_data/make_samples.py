@@ -51,8 +51,14 @@ def synthetic_skin(rows: int, columns: int, *, seed: int, naevi: int) -> np.ndar
     return np.clip(image, 0, 255).astype(np.uint8)
 
 
-def camera_exif(*, model: str, exposure: tuple[int, int], f_number: tuple[int, int],
-                focal_mm: tuple[int, int], taken: str) -> Image.Exif:
+def camera_exif(
+    *,
+    model: str,
+    exposure: tuple[int, int],
+    f_number: tuple[int, int],
+    focal_mm: tuple[int, int],
+    taken: str,
+) -> Image.Exif:
     """EXIF of a fictitious camera, as the TBP capture rig would write it."""
     exif = Image.Exif()
     exif[0x010F] = "Lumo Imaging"  # Make
@@ -75,8 +81,13 @@ def main() -> None:
     regional = synthetic_skin(768, 1024, seed=1, naevi=60)
     Image.fromarray(regional, "RGB").save(
         HERE / "regional_back.png",
-        exif=camera_exif(model="TBP Rig R1", exposure=(1, 125), f_number=(28, 10),
-                         focal_mm=(554, 100), taken="2024:03:01 10:15:30"),
+        exif=camera_exif(
+            model="TBP Rig R1",
+            exposure=(1, 125),
+            f_number=(28, 10),
+            focal_mm=(554, 100),
+            taken="2024:03:01 10:15:30",
+        ),
         optimize=True,
     )
     lesion = synthetic_skin(480, 640, seed=7, naevi=0)
@@ -85,8 +96,13 @@ def main() -> None:
     lesion = (lesion * (1 - 0.6 * spot)[..., None]).astype(np.uint8)
     Image.fromarray(lesion, "RGB").save(
         HERE / "dermoscopic_lesion.png",
-        exif=camera_exif(model="TBP Dermoscope D1", exposure=(1, 60), f_number=(40, 10),
-                         focal_mm=(400, 100), taken="2024:03:01 10:21:05"),
+        exif=camera_exif(
+            model="TBP Dermoscope D1",
+            exposure=(1, 60),
+            f_number=(40, 10),
+            focal_mm=(400, 100),
+            taken="2024:03:01 10:21:05",
+        ),
         optimize=True,
     )
 

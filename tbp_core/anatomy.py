@@ -19,8 +19,6 @@ used a made-up scheme ``DAS``) are refused with the SNOMED CT code to use.
 from __future__ import annotations
 
 import functools
-import importlib.resources
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.sr import _snomed_dict  # SNOMED-RT -> SCT table from PS3.16 (pydicom pinned 3.0.x)
 
+from tbp_core import standard
 from tbp_core.errors import MetadataError
 
 Laterality = Literal["R", "L", "B", "U"]
@@ -209,8 +208,7 @@ _SNOMED_RT_CODE = re.compile(r"^[A-Z][A-Z0-9]?-[0-9A-Z]{4,6}$")
 @functools.cache
 def _highdicom_regions() -> tuple[AnatomicRegion, ...]:
     """The anatomic region table shipped with highdicom, read once."""
-    resource = importlib.resources.files("highdicom").joinpath("_standard/anatomic_regions.json")
-    table = json.loads(resource.read_text(encoding="utf-8"))
+    table = standard.anatomic_region_table()
     regions: list[AnatomicRegion] = []
     for body_part, entry in table.items():
         scheme, code, meaning, paired = entry

@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from tbp_core import __version__, dicomio
 from tbp_core.codecs import DEFAULT_TRANSFER_SYNTAX, TRANSFER_SYNTAXES
-from tbp_core.convert import ConvertOptions, Converted, convert_image, dicom_file_name
+from tbp_core.convert import Converted, ConvertOptions, convert_image, dicom_file_name
 from tbp_core.errors import TbpError
 from tbp_core.images import DEFAULT_MAX_PIXELS
 from tbp_core.iods import IODS, get_iod, new_series_context

@@ -162,7 +162,10 @@ def _encapsulate_jpeg(ds: Dataset, image: SourceImage) -> tuple[str, ...]:
 
 
 _SOF1 = 0xFFC1
-_FRAME_MARKERS = frozenset({0xFFC0, 0xFFC1, 0xFFC2, 0xFFC3, *range(0xFFC5, 0xFFD0)}) - {0xFFC8, 0xFFCC}
+_FRAME_MARKERS = frozenset({0xFFC0, 0xFFC1, 0xFFC2, 0xFFC3, *range(0xFFC5, 0xFFD0)}) - {
+    0xFFC8,
+    0xFFCC,
+}
 
 
 def _frame_marker(data: bytes) -> int | None:

@@ -21,7 +21,9 @@ IMPLEMENTATION_CLASS_UID = generate_uid(entropy_srcs=["TBP DICOM Studio", "tbp-d
 IMPLEMENTATION_VERSION_NAME = f"TBPDICOM_{__version__}"[:16]
 
 
-def file_meta_for(ds: Dataset, transfer_syntax_uid: UID = ExplicitVRLittleEndian) -> FileMetaDataset:
+def file_meta_for(
+    ds: Dataset, transfer_syntax_uid: UID = ExplicitVRLittleEndian
+) -> FileMetaDataset:
     """Build the File Meta Information group for a dataset.
 
     Parameters

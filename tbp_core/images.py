@@ -535,16 +535,23 @@ def _write_without_alpha(pixels: _Pixels, policy: AlphaPolicy) -> None:
     dst = dst.reshape(pixels.rows, pixels.columns, kept)
     top = (1 << pixels.bits) - 1
     background = top if policy == "white" else 0
+    # Compositing works in uint32 (c * a <= top**2 < 2**32): use thinner bands.
     step = _bands(pixels).step
-    for y in _bands(pixels):
+    if policy != "drop":
+        step = max(1, step * (pixels.bits // 8) // 4)
+    for y in range(0, pixels.rows, step):
         band = src[y : y + step]
         if policy == "drop":
             dst[y : y + step] = band[..., :kept].copy()
             continue
-        a = band[..., kept:].astype(np.uint32)
-        colour = band[..., :kept].astype(np.uint32)
-        mixed = (colour * a + background * (top - a) + top // 2) // top
-        dst[y : y + step] = mixed.astype(pixels.dtype)
+        alpha = band[..., kept:].astype(np.uint32)
+        mixed = band[..., :kept].astype(np.uint32)
+        mixed *= alpha
+        if background:
+            mixed += (np.uint32(top) - alpha) * np.uint32(background)
+        mixed += np.uint32(top // 2)
+        mixed //= np.uint32(top)
+        np.copyto(dst[y : y + step], mixed, casting="unsafe")
 
 
 # --------------------------------------------------------------------------- orientation

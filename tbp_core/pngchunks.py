@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -35,6 +35,10 @@ MAX_TEXT_BYTES = 1024 * 1024
 _MAX_EARLY_TEXT_CHUNKS = 500
 #: Output size of one zlib call while inflating metadata.
 _TEXT_STEP = 256 * 1024
+#: Largest payload of one stored (uncompressed) deflate block.
+_STORED_BLOCK = 65535
+#: Input given to zlib per call (it copies what it leaves unused).
+_INPUT_STEP = 256 * 1024
 #: Output size of one zlib call while inflating image data.
 _INFLATE_STEP = 4 * 1024 * 1024
 
@@ -228,7 +232,32 @@ def _header(data: bytes, chunks: Sequence[Chunk]) -> Header:
     return Header(width, height, depth, ctype, interlace == 1)
 
 
-def _inflate(payload: bytes | memoryview, limit: int) -> bytes | None:
+def _inflated(
+    inflater: zlib._Decompress, inputs: Sequence[memoryview], step: int
+) -> Iterator[bytes]:
+    """Decompress ``inputs`` in order, yielding output pieces of at most ``step`` bytes.
+
+    Input is fed in small slices: zlib copies whatever input it has not used
+    yet, so a large slice would be copied again and again.
+    """
+    for view in inputs:
+        for start in range(0, len(view), _INPUT_STEP):
+            pending: bytes | memoryview = view[start : start + _INPUT_STEP]
+            while pending:
+                piece = inflater.decompress(pending, step)
+                if piece:
+                    yield piece
+                pending = inflater.unconsumed_tail
+                if inflater.eof:
+                    return
+    while not inflater.eof:  # output held back by the step limit
+        piece = inflater.decompress(b"", step)
+        if not piece:
+            return
+        yield piece
+
+
+def _inflate(payload: bytes, limit: int) -> bytes | None:
     """Decompress a zlib stream; None when corrupt, incomplete or above ``limit`` bytes.
 
     Works in steps so that a decompression bomb costs at most ``limit`` bytes.
@@ -236,20 +265,15 @@ def _inflate(payload: bytes | memoryview, limit: int) -> bytes | None:
     inflater = zlib.decompressobj()
     pieces: list[bytes] = []
     total = 0
-    pending: bytes | memoryview = payload
     try:
-        while not inflater.eof and total <= limit:
-            piece = inflater.decompress(pending, _TEXT_STEP)
-            pending = inflater.unconsumed_tail
-            if not piece and not pending:
-                break  # input exhausted before the end of the stream
+        for piece in _inflated(inflater, [memoryview(payload)], _TEXT_STEP):
             pieces.append(piece)
             total += len(piece)
+            if total > limit:
+                return None
     except zlib.error:
         return None
-    if total > limit or not inflater.eof:
-        return None
-    return b"".join(pieces)
+    return b"".join(pieces) if inflater.eof else None
 
 
 def _split_keyword(payload: bytes) -> tuple[str, bytes] | None:
@@ -637,15 +661,9 @@ class PassReader:
     def __init__(self, data: bytes, info: PngInfo) -> None:
         view = memoryview(data)
         self._header = info.header
-        self._pieces = iter([view[c.start : c.end] for c in info.idat])
-        self._inflater = zlib.decompressobj()
-        self._pending: bytes | memoryview = b""
-
-    def _more_input(self) -> None:
-        nxt = None if self._inflater.eof else next(self._pieces, None)
-        if nxt is None:
-            raise PngStructureError("its compressed pixel data ends early (the file is truncated)")
-        self._pending = nxt
+        inputs = [view[c.start : c.end] for c in info.idat]
+        self._output = _inflated(zlib.decompressobj(), inputs, _INFLATE_STEP)
+        self._left = memoryview(b"")
 
     def read(self, p: Pass) -> bytearray:
         """The filtered scanlines of the next pass.
@@ -669,19 +687,22 @@ class PassReader:
         out = bytearray(size)
         filled = 0
         while filled < size:
-            if not self._pending:
-                self._more_input()
-            try:
-                piece = self._inflater.decompress(self._pending, min(size - filled, _INFLATE_STEP))
-            except zlib.error as exc:
-                raise PngStructureError(f"its compressed pixel data is corrupt ({exc})") from None
-            self._pending = self._inflater.unconsumed_tail
-            out[filled : filled + len(piece)] = piece
-            filled += len(piece)
-            if self._inflater.eof and filled < size:
-                raise PngStructureError(
-                    "its compressed pixel data ends early (the file is truncated)"
-                )
+            if not self._left:
+                try:
+                    piece = next(self._output, None)
+                except zlib.error as exc:
+                    raise PngStructureError(
+                        f"its compressed pixel data is corrupt ({exc})"
+                    ) from None
+                if piece is None:
+                    raise PngStructureError(
+                        "its compressed pixel data ends early (the file is truncated)"
+                    )
+                self._left = memoryview(piece)
+            take = min(len(self._left), size - filled)
+            out[filled : filled + take] = self._left[:take]
+            self._left = self._left[take:]
+            filled += take
         return out
 
 
@@ -700,20 +721,31 @@ def raw_png(info: PngInfo, p: Pass, scanlines: bytearray) -> bytearray:
     Returns
     -------
     bytearray
-        A complete PNG using stored (uncompressed) deflate blocks, built
-        without intermediate copies of the scanlines.
+        A complete PNG whose zlib stream uses stored (uncompressed) deflate
+        blocks, allocated once at its final size.
     """
-    out = bytearray(SIGNATURE)
-    out += _header_chunk(info.header, p.width, p.height, interlaced=False)
-    out += _colour_chunks(info)
-    idat_at = len(out)
-    out += b"\0\0\0\0IDAT"
-    packer = zlib.compressobj(0)
+    size = len(scanlines)
+    blocks = max(1, -(-size // _STORED_BLOCK))
+    zlib_size = 2 + 5 * blocks + size + 4
+    head = SIGNATURE + _header_chunk(info.header, p.width, p.height, interlaced=False)
+    head += _colour_chunks(info)
+    iend = chunk_bytes(b"IEND", b"")
+    out = bytearray(len(head) + 8 + zlib_size + 4 + len(iend))
+    out[: len(head)] = head
+    struct.pack_into(">I4s", out, len(head), zlib_size, b"IDAT")
+    pos = len(head) + 8
+    out[pos : pos + 2] = b"\x78\x01"  # deflate, 32 KiB window, no dictionary
+    pos += 2
     view = memoryview(scanlines)
-    for i in range(0, len(view), _INFLATE_STEP):
-        out += packer.compress(view[i : i + _INFLATE_STEP])
-    out += packer.flush()
-    struct.pack_into(">I", out, idat_at, len(out) - idat_at - 8)
-    out += struct.pack(">I", zlib.crc32(memoryview(out)[idat_at + 4 :]))
-    out += chunk_bytes(b"IEND", b"")
+    for block in range(blocks):
+        piece = view[block * _STORED_BLOCK : (block + 1) * _STORED_BLOCK]
+        final = int(block == blocks - 1)
+        struct.pack_into("<BHH", out, pos, final, len(piece), len(piece) ^ 0xFFFF)
+        pos += 5
+        out[pos : pos + len(piece)] = piece
+        pos += len(piece)
+    struct.pack_into(">I", out, pos, zlib.adler32(view))
+    pos += 4
+    struct.pack_into(">I", out, pos, zlib.crc32(memoryview(out)[len(head) + 4 : pos]))
+    out[pos + 4 :] = iend
     return out

@@ -10,13 +10,26 @@ highdicom's ``ModuleUsageValues`` enum is not used: the raw usage strings
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from importlib import metadata, util
+from pathlib import Path
 from typing import Any
 
 _TABLE_PACKAGE = "highdicom"
 _TABLE_FOLDER = "_standard"
+
+#: Top-level keywords of the IODs we produce, derived from the tables above
+#: (``python -m tbp_core.standard`` rewrites it). Reading it instead of the
+#: 20 MB module table keeps a conversion fast and small; a test checks that it
+#: matches the tables of the installed highdicom.
+_PRODUCED_IOD_KEYWORDS = Path(__file__).with_name("data") / "iod_keywords.json"
+PRODUCED_IODS = (
+    "vl-photographic-image",
+    "dermoscopic-photography-image",
+    "secondary-capture-image",
+)
 
 
 @dataclass(frozen=True)
@@ -37,11 +50,35 @@ class ModuleAttribute:
     path: tuple[str, ...]
 
 
+def table_folder() -> Path:
+    """Folder of highdicom's bundled tables, found without importing highdicom."""
+    spec = util.find_spec(_TABLE_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("highdicom is not installed: it provides the standard's tables")
+    return Path(next(iter(spec.submodule_search_locations))) / _TABLE_FOLDER
+
+
+def tables_version() -> str:
+    """Version of the highdicom distribution whose tables are read."""
+    return metadata.version(_TABLE_PACKAGE)
+
+
 @cache
 def _load_table(file_name: str) -> Any:
     """Read one bundled JSON table (cached for the life of the process)."""
-    folder = resources.files(_TABLE_PACKAGE).joinpath(_TABLE_FOLDER)
-    return json.loads(folder.joinpath(file_name).read_text(encoding="utf-8"))
+    return json.loads((table_folder() / file_name).read_text(encoding="utf-8"))
+
+
+def anatomic_region_table() -> dict[str, list[Any]]:
+    """The standard's body part → [scheme, code, meaning, paired] table (PS3.16 Annex L).
+
+    Returns
+    -------
+    dict
+        Keyed by Body Part Examined defined term.
+    """
+    table: dict[str, list[Any]] = _load_table("anatomic_regions.json")
+    return table
 
 
 def iod_for_sop_class(sop_class_uid: str) -> str | None:
@@ -116,9 +153,59 @@ def top_level_keywords_of_iod(iod_key: str) -> frozenset[str]:
         Keywords of top-level attributes of all modules (mandatory, conditional
         and user-optional) of the IOD.
     """
+    produced = _produced_iod_keywords()
+    if iod_key in produced:
+        return produced[iod_key]
+    return compute_top_level_keywords(iod_key)
+
+
+@cache
+def _produced_iod_keywords() -> dict[str, frozenset[str]]:
+    """The derived keyword lists, if they were made from the installed tables."""
+    try:
+        stored = json.loads(_PRODUCED_IOD_KEYWORDS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if stored.get("highdicom") != tables_version():
+        return {}
+    return {key: frozenset(words) for key, words in stored["iods"].items()}
+
+
+def compute_top_level_keywords(iod_key: str) -> frozenset[str]:
+    """Compute :func:`top_level_keywords_of_iod` from the full module table.
+
+    Parameters
+    ----------
+    iod_key : str
+        An IOD key.
+
+    Returns
+    -------
+    frozenset of str
+        Keywords of top-level attributes of all modules (mandatory, conditional
+        and user-optional) of the IOD.
+    """
     return frozenset(
         attribute.keyword
         for module in modules_of_iod(iod_key)
         for attribute in attributes_of_module(module.key)
         if not attribute.path
     )
+
+
+def write_produced_iod_keywords(target: Path = _PRODUCED_IOD_KEYWORDS) -> None:
+    """Rewrite the derived keyword lists of the produced IODs from the full tables.
+
+    Parameters
+    ----------
+    target : Path
+        Where to write (defaults to the packaged file).
+    """
+    iods = {key: sorted(compute_top_level_keywords(key)) for key in PRODUCED_IODS}
+    payload = {"highdicom": tables_version(), "iods": iods}
+    target.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_produced_iod_keywords()
+    sys.stdout.write(f"wrote {_PRODUCED_IOD_KEYWORDS}\n")

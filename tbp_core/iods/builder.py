@@ -49,12 +49,19 @@ DERIVED_KEYWORDS = frozenset(
 )
 
 #: Enhanced General Equipment attributes the Dermoscopic IOD makes Type 1.
-DERMOSCOPIC_EQUIPMENT = ("Manufacturer", "ManufacturerModelName", "DeviceSerialNumber", "SoftwareVersions")
+DERMOSCOPIC_EQUIPMENT = (
+    "Manufacturer",
+    "ManufacturerModelName",
+    "DeviceSerialNumber",
+    "SoftwareVersions",
+)
 
 #: Laterality modifier codes (SCT) and the Image Laterality value each implies.
 _LATERALITY_BY_CODE = {"24028007": "R", "7771000": "L", "51440002": "B", "66459002": "U"}
 
-_TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UT", "UR"})
+_TEXT_VRS = frozenset(
+    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UT", "UR"}
+)
 
 
 @dataclass(frozen=True)
@@ -257,7 +264,9 @@ def _set_defaults(
     content_time = exif_values.get("ContentTime") or created_time
     ds.ContentDate = content_date
     ds.ContentTime = content_time
-    ds.ImageType = ["ORIGINAL", "PRIMARY"] if iod is not SECONDARY_CAPTURE else ["DERIVED", "SECONDARY"]
+    ds.ImageType = (
+        ["ORIGINAL", "PRIMARY"] if iod is not SECONDARY_CAPTURE else ["DERIVED", "SECONDARY"]
+    )
     # SOP Common.
     ds.InstanceCreationDate = created_date
     ds.InstanceCreationTime = created_time
@@ -370,7 +379,11 @@ def _set_character_set(ds: Dataset) -> None:
 def _has_non_ascii(ds: Dataset) -> bool:
     """Whether any text element, nested ones included, holds a non-ASCII character."""
     for element in ds.iterall():
-        if element.VR in _TEXT_VRS and element.value is not None and not str(element.value).isascii():
+        if (
+            element.VR in _TEXT_VRS
+            and element.value is not None
+            and not str(element.value).isascii()
+        ):
             return True
     return False
 
@@ -383,4 +396,3 @@ def _foreign_attribute_notices(
     if not foreign:
         return []
     return [f"kept as asked, though not part of the {iod.title} IOD: {', '.join(foreign)}"]
-

@@ -24,7 +24,9 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_single_input_to_dcm_file(tmp_path: Path) -> None:
     out = tmp_path / "one.dcm"
-    done = run("convert", str(PNG_DIR / "basn2c08.png"), "-o", str(out), "--set", "PatientName=Doe^Jane")
+    done = run(
+        "convert", str(PNG_DIR / "basn2c08.png"), "-o", str(out), "--set", "PatientName=Doe^Jane"
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     ds = pydicom.dcmread(out)
@@ -96,8 +98,14 @@ def test_unusable_arguments_exit_2_with_one_line(args: list[str], tmp_path: Path
 
 
 def test_invalid_set_value_names_the_field(tmp_path: Path) -> None:
-    done = run("convert", str(PNG_DIR / "basn0g08.png"), "-o", str(tmp_path / "x.dcm"),
-               "--set", "PatientBirthDate=2000-13-45")
+    done = run(
+        "convert",
+        str(PNG_DIR / "basn0g08.png"),
+        "-o",
+        str(tmp_path / "x.dcm"),
+        "--set",
+        "PatientBirthDate=2000-13-45",
+    )
     assert done.returncode == 2
     assert "PatientBirthDate" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
@@ -107,8 +115,14 @@ def test_16_bit_with_vl_points_to_secondary_capture(tmp_path: Path) -> None:
     done = run("convert", str(PNG_DIR / "basn0g16.png"), "-o", str(tmp_path / "x.dcm"))
     assert done.returncode == 2
     assert "--iod secondary-capture" in done.stderr
-    done = run("convert", str(PNG_DIR / "basn0g16.png"), "-o", str(tmp_path / "x.dcm"),
-               "--iod", "secondary-capture")
+    done = run(
+        "convert",
+        str(PNG_DIR / "basn0g16.png"),
+        "-o",
+        str(tmp_path / "x.dcm"),
+        "--iod",
+        "secondary-capture",
+    )
     assert done.returncode == 0, done.stderr
     assert pydicom.dcmread(tmp_path / "x.dcm").BitsStored == 16
 

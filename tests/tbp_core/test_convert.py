@@ -21,7 +21,9 @@ from tests.referee import dciodvfy
 
 PNG_DIR = DATA / "png"
 VALID_PNGS = sorted(p for p in PNG_DIR.glob("*.png") if not p.name.startswith("x"))
-EQUIPMENT = parse_template((ROOT / "sample_data" / "dermoscopic_equipment_template.json").read_bytes())
+EQUIPMENT = parse_template(
+    (ROOT / "sample_data" / "dermoscopic_equipment_template.json").read_bytes()
+)
 
 
 def reference_samples(path: Path, background: int | None) -> np.ndarray:
@@ -63,25 +65,44 @@ def test_there_are_pngs_of_every_colour_type_and_depth() -> None:
         reader = png.Reader(filename=str(path))
         reader.preamble()
         kinds.add((reader.color_type, reader.bitdepth, bool(reader.interlace)))
-    for colour_type, depths in {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}.items():
+    for colour_type, depths in {
+        0: (1, 2, 4, 8, 16),
+        2: (8, 16),
+        3: (1, 2, 4, 8),
+        4: (8, 16),
+        6: (8, 16),
+    }.items():
         for depth in depths:
             assert any(k[:2] == (colour_type, depth) for k in kinds), (colour_type, depth)
     assert any(k[2] for k in kinds), "no interlaced PNG"
 
 
 @pytest.mark.parametrize("path", VALID_PNGS, ids=lambda p: p.name)
-@pytest.mark.parametrize("iod", [VL_PHOTOGRAPHIC, DERMOSCOPIC, SECONDARY_CAPTURE], ids=lambda i: i.name)
-def test_every_png_converts_bit_exact_with_zero_dciodvfy_errors(path: Path, iod, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "iod", [VL_PHOTOGRAPHIC, DERMOSCOPIC, SECONDARY_CAPTURE], ids=lambda i: i.name
+)
+def test_every_png_converts_bit_exact_with_zero_dciodvfy_errors(
+    path: Path, iod, tmp_path: Path
+) -> None:
     depth = png.Reader(filename=str(path)).asDirect()[3]["bitdepth"]
     alpha = "black" if alpha_needed(path) else "refuse"
     if depth == 16 and not iod.allows_16_bit:
         with pytest.raises(ConversionError, match="secondary-capture"):
-            convert_image(path.read_bytes(), path.name, {}, new_series_context(),
-                          options=ConvertOptions(iod=iod, alpha=alpha))
+            convert_image(
+                path.read_bytes(),
+                path.name,
+                {},
+                new_series_context(),
+                options=ConvertOptions(iod=iod, alpha=alpha),
+            )
         return
     metadata = EQUIPMENT if iod is DERMOSCOPIC else {}
     converted = convert_image(
-        path.read_bytes(), path.name, metadata, new_series_context(), options=ConvertOptions(iod=iod, alpha=alpha)
+        path.read_bytes(),
+        path.name,
+        metadata,
+        new_series_context(),
+        options=ConvertOptions(iod=iod, alpha=alpha),
     )
     target, ds = round_trip(converted.dataset, tmp_path, converted.output_name)
 
@@ -97,7 +118,11 @@ def test_every_png_converts_bit_exact_with_zero_dciodvfy_errors(path: Path, iod,
 def test_alpha_white_composites_onto_white(tmp_path: Path) -> None:
     path = PNG_DIR / "basn6a08.png"
     converted = convert_image(
-        path.read_bytes(), path.name, {}, new_series_context(), options=ConvertOptions(alpha="white")
+        path.read_bytes(),
+        path.name,
+        {},
+        new_series_context(),
+        options=ConvertOptions(alpha="white"),
     )
     _, ds = round_trip(converted.dataset, tmp_path, "white.dcm")
     np.testing.assert_array_equal(ds.pixel_array, reference_samples(path, background=1))
@@ -114,7 +139,9 @@ def test_batch_shares_study_and_series_with_fresh_instances() -> None:
     assert len({ds.SeriesInstanceUID for ds in datasets}) == 1
     assert len({ds.SOPInstanceUID for ds in datasets}) == 3
     assert [ds.InstanceNumber for ds in datasets] == [1, 2, 3]
-    offset = convert_image(paths[0].read_bytes(), "a.png", {"InstanceNumber": 10}, context, instance_number=2)
+    offset = convert_image(
+        paths[0].read_bytes(), "a.png", {"InstanceNumber": 10}, context, instance_number=2
+    )
     assert offset.dataset.InstanceNumber == 11
 
 
@@ -137,7 +164,11 @@ def test_sample_template_gives_a_valid_regional_image(tmp_path: Path) -> None:
 def test_seed_mistakes_are_not_made(tmp_path: Path) -> None:
     template = parse_template((ROOT / "sample_data" / "tbp_regional_template.json").read_bytes())
     path = PNG_DIR / "basn2c08.png"
-    _, ds = round_trip(convert_image(path.read_bytes(), path.name, template, new_series_context()).dataset, tmp_path, "s.dcm")
+    _, ds = round_trip(
+        convert_image(path.read_bytes(), path.name, template, new_series_context()).dataset,
+        tmp_path,
+        "s.dcm",
+    )
     for retired in (0x00200030, 0x00200035, 0x00181150):
         assert retired not in ds
     assert ds.SOPClassUID.is_valid and ds.SOPClassUID.name == "VL Photographic Image Storage"
@@ -151,7 +182,9 @@ def test_seed_mistakes_are_not_made(tmp_path: Path) -> None:
 
 def test_non_ascii_text_declares_utf8(tmp_path: Path) -> None:
     path = PNG_DIR / "basn0g08.png"
-    converted = convert_image(path.read_bytes(), path.name, {"PatientName": "Müller^Zoë"}, new_series_context())
+    converted = convert_image(
+        path.read_bytes(), path.name, {"PatientName": "Müller^Zoë"}, new_series_context()
+    )
     target, ds = round_trip(converted.dataset, tmp_path, "utf8.dcm")
     assert ds.SpecificCharacterSet == "ISO_IR 192"
     assert str(ds.PatientName) == "Müller^Zoë"
@@ -161,8 +194,13 @@ def test_non_ascii_text_declares_utf8(tmp_path: Path) -> None:
 def test_dermoscopic_refuses_missing_equipment_listing_each() -> None:
     path = PNG_DIR / "basn2c08.png"
     with pytest.raises(ConversionError) as caught:
-        convert_image(path.read_bytes(), path.name, {"Manufacturer": "Acme"}, new_series_context(),
-                      options=ConvertOptions(iod=DERMOSCOPIC))
+        convert_image(
+            path.read_bytes(),
+            path.name,
+            {"Manufacturer": "Acme"},
+            new_series_context(),
+            options=ConvertOptions(iod=DERMOSCOPIC),
+        )
     message = str(caught.value)
     for keyword in ("ManufacturerModelName", "DeviceSerialNumber", "SoftwareVersions"):
         assert keyword in message
