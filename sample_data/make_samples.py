@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from PIL.TiffImagePlugin import IFDRational
 
 HERE = Path(__file__).resolve().parent
 
@@ -65,12 +66,12 @@ def camera_exif(
     exif[0x0110] = model  # Model
     exif[0x0131] = "LumoTrackv1"  # Software
     ifd = exif.get_ifd(0x8769)
-    ifd[0x829A] = exposure  # ExposureTime
-    ifd[0x829D] = f_number  # FNumber
+    ifd[0x829A] = IFDRational(*exposure)  # ExposureTime
+    ifd[0x829D] = IFDRational(*f_number)  # FNumber
     ifd[0x8827] = 100  # ISOSpeedRatings
     ifd[0x9003] = taken  # DateTimeOriginal
     ifd[0x9004] = taken  # DateTimeDigitized
-    ifd[0x920A] = focal_mm  # FocalLength
+    ifd[0x920A] = IFDRational(*focal_mm)  # FocalLength
     ifd[0xA403] = 1  # WhiteBalance: manual
     ifd[0xA431] = "LT-0042"  # BodySerialNumber
     return exif

@@ -121,6 +121,10 @@ def encode(ds: Dataset, image: SourceImage, name: str) -> tuple[str, ...]:
             f"no encoder for {choice.description} is installed — install "
             f"{_ENCODER_PACKAGES.get(choice.uid, 'an encoder plugin')} or choose explicit-le"
         )
+    if choice.uid == JPEG2000Lossless and image.samples_per_pixel == 3:
+        # Declared before encoding so the encoder applies the reversible
+        # multiple-component (colour) transform that YBR_RCT announces.
+        ds.PhotometricInterpretation = "YBR_RCT"
     try:
         ds.compress(choice.uid, image.pixels, generate_instance_uid=False)
     except (RuntimeError, ValueError) as exc:
@@ -128,9 +132,6 @@ def encode(ds: Dataset, image: SourceImage, name: str) -> tuple[str, ...]:
             f"'{image.name}' could not be encoded as {choice.description} ({exc}) — "
             "choose explicit-le"
         ) from exc
-    if choice.uid == JPEG2000Lossless and image.samples_per_pixel == 3:
-        # The lossless JPEG 2000 encoder applies the reversible colour transform.
-        ds.PhotometricInterpretation = "YBR_RCT"
     return (f"Pixel Data encoded as {choice.description}",)
 
 
@@ -154,6 +155,12 @@ def _encapsulate_jpeg(ds: Dataset, image: SourceImage) -> tuple[str, ...]:
             raise ConversionError(f"'{image.name}' is not a JPEG — choose explicit-le")
         extended = _frame_marker(image.original) == _SOF1
         photometric = _jpeg_photometric(jpeg)
+    if photometric not in _PASSTHROUGH_PHOTOMETRICS:
+        raise ConversionError(
+            f"'{image.name}' is a {_describe(photometric)} JPEG, which DICOM cannot carry "
+            "as it is (encapsulated baseline JPEG must be grey or chroma-subsampled "
+            "YBR_FULL_422) — choose explicit-le, rle, jpeg-ls or jpeg2000"
+        )
     ds.PixelData = encapsulate([image.original])
     ds["PixelData"].VR = "OB"
     ds.PhotometricInterpretation = photometric
@@ -162,6 +169,17 @@ def _encapsulate_jpeg(ds: Dataset, image: SourceImage) -> tuple[str, ...]:
 
 
 _SOF1 = 0xFFC1
+#: Photometric Interpretations an encapsulated baseline JPEG may have (dciodvfy agrees).
+_PASSTHROUGH_PHOTOMETRICS = frozenset({"MONOCHROME2", "YBR_FULL_422"})
+
+
+def _describe(photometric: str) -> str:
+    """Plain words for a JPEG's colour layout."""
+    return {"YBR_FULL": "4:4:4 (not subsampled) YCbCr", "RGB": "RGB-coded"}.get(
+        photometric, photometric
+    )
+
+
 _FRAME_MARKERS = frozenset({0xFFC0, 0xFFC1, 0xFFC2, 0xFFC3, *range(0xFFC5, 0xFFD0)}) - {
     0xFFC8,
     0xFFCC,

@@ -264,6 +264,28 @@ _INT_RANGES = {
     "IS": (-(2**31), 2**31 - 1),
 }
 
+# EXIF's defined values for its enumerated tags; DICOM's group 0016 attributes
+# take the same numbers, so any other number (e.g. 0xFFFF from some cameras)
+# is left out with a note rather than written as an unrecognised value.
+_ENUMERATED: dict[str, frozenset[int]] = {
+    "ExposureProgram": frozenset(range(9)),
+    "MeteringMode": frozenset({*range(7), 255}),
+    "LightSource": frozenset({*range(5), *range(9, 16), *range(17, 25), 255}),
+    "SensingMethod": frozenset({1, 2, 3, 4, 5, 7, 8}),
+    "FileSource": frozenset({0, 1, 2, 3}),
+    "SceneType": frozenset({1}),
+    "CustomRendered": frozenset(range(7)),
+    "ExposureMode": frozenset(range(3)),
+    "WhiteBalance": frozenset(range(2)),
+    "SceneCaptureType": frozenset(range(4)),
+    "GainControl": frozenset(range(5)),
+    "Contrast": frozenset(range(3)),
+    "Saturation": frozenset(range(3)),
+    "Sharpness": frozenset(range(3)),
+    "SubjectDistanceRange": frozenset(range(4)),
+    "SensitivityType": frozenset(range(8)),
+}
+
 
 # --- entry points --------------------------------------------------------------
 
@@ -604,6 +626,9 @@ def _convert(keyword: str, raw: Any, notes: list[str]) -> Any:
     else:
         raise _SkipError(f"no converter for VR {vr}")
     _check_vm(keyword, len(items))
+    allowed = _ENUMERATED.get(keyword)
+    if allowed is not None and any(item not in allowed for item in items):
+        raise _SkipError(f"{items} is not one of EXIF's defined values {sorted(allowed)}")
     return items[0] if len(items) == 1 else items
 
 

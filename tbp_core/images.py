@@ -26,9 +26,14 @@ which is ``round((c*a + bg*(m-a)) / m)``; ties cannot occur because ``m`` is
 odd. The EXIF Orientation tag (PNG eXIf chunk, JPEG APP1, TIFF tag 274) is
 applied to the pixels, so every image comes out upright.
 
-Memory: for a PNG that needs no alpha or orientation work only one full-size
-pixel buffer ever exists; removing an alpha channel happens inside that same
-buffer. Rotating needs a second buffer.
+Memory: for a non-interlaced PNG that needs no alpha or orientation work only
+one full-size pixel buffer ever exists; removing an alpha channel happens
+inside that same buffer. Rotating needs a second buffer, and so does an
+interlaced PNG (its largest Adam7 pass is half the image, held twice while it
+is decoded). JPEG and TIFF pixels are copied once out of Pillow's image.
+
+The EXIF block is returned as stored in the file: its Orientation tag may
+still say "rotated"; :attr:`SourceImage.orientation` says what was applied.
 
 Every problem caused by the input raises :class:`~tbp_core.errors.ImageLoadError`
 (unreadable) or :class:`~tbp_core.errors.UnsupportedImageError` (readable but
@@ -785,7 +790,11 @@ def _cmyk_to_rgb(im: Image.Image, icc: bytes | None) -> tuple[Image.Image, bytes
     managed = _cms_to_srgb(im, icc) if icc else None
     if managed is not None:
         return managed[0], managed[1], "CMYK converted to RGB (sRGB) with its ICC profile"
-    return im.convert("RGB"), None, "CMYK converted to RGB (approximate colours, no ICC profile)"
+    return (
+        im.convert("RGB"),
+        None,
+        "CMYK converted to RGB (approximate colours: no usable CMYK ICC profile)",
+    )
 
 
 def _cms_to_srgb(im: Image.Image, icc: bytes) -> tuple[Image.Image, bytes] | None:

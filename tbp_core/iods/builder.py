@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydicom.datadict import dictionary_VR
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
@@ -59,6 +60,7 @@ DERMOSCOPIC_EQUIPMENT = (
 #: Laterality modifier codes (SCT) and the Image Laterality value each implies.
 _LATERALITY_BY_CODE = {"24028007": "R", "7771000": "L", "51440002": "B", "66459002": "U"}
 
+_BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
 _TEXT_VRS = frozenset(
     {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UT", "UR"}
 )
@@ -161,7 +163,7 @@ def build_instance(
 
     ds = Dataset()
     _set_defaults(ds, image, iod, context, exif_values)
-    apply_metadata(ds, exif_values)
+    _apply_exif(ds, exif_values)
     user_values = dict(metadata)
     first_number = user_values.pop("InstanceNumber", None)
     apply_metadata(ds, user_values)
@@ -183,6 +185,18 @@ def build_instance(
     _set_character_set(ds)
     notices.extend(_foreign_attribute_notices(user_values, allowed, iod))
     return BuiltInstance(dataset=ds, exif=exif, notices=tuple(notices))
+
+
+def _apply_exif(ds: Dataset, values: Mapping[str, Any]) -> None:
+    """Set EXIF-derived values: binary ones (MakerNote, versions) as they are.
+
+    Templates may not carry binary values, so those bypass template checks;
+    exif.py already validated every value against its VR.
+    """
+    binary = {k: v for k, v in values.items() if dictionary_VR(k) in _BINARY_VRS}
+    for keyword, value in binary.items():
+        setattr(ds, keyword, value)
+    apply_metadata(ds, {k: v for k, v in values.items() if k not in binary})
 
 
 def _check_pixels_fit(image: SourceImage, iod: IodSpec) -> None:

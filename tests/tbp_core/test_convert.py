@@ -26,9 +26,17 @@ EQUIPMENT = parse_template(
 )
 
 
+def pypng_reader(path: Path) -> png.Reader:
+    """A pypng reader of the file without its sBIT chunk (asDirect would rescale by it)."""
+    chunks = [c for c in png.Reader(filename=str(path)).chunks() if c[0] != b"sBIT"]
+    buffer = io.BytesIO()
+    png.write_chunks(buffer, chunks)
+    return png.Reader(bytes=buffer.getvalue())
+
+
 def reference_samples(path: Path, background: int | None) -> np.ndarray:
     """Decode with pypng (independent of libpng/Pillow); scale low depths; composite alpha."""
-    width, height, rows, info = png.Reader(filename=str(path)).asDirect()
+    width, height, rows, info = pypng_reader(path).asDirect()
     planes, depth = info["planes"], info["bitdepth"]
     samples = np.array([list(row) for row in rows], dtype=np.int64).reshape(height, width, planes)
     maximum = 2**depth - 1

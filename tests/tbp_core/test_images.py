@@ -614,6 +614,18 @@ def test_cmyk_jpeg_becomes_rgb_with_a_notice() -> None:
         np.testing.assert_array_equal(image.pixels, np.asarray(im.convert("RGB")))
 
 
+def test_cmyk_jpeg_with_an_unusable_profile_falls_back_and_drops_it() -> None:
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    out = io.BytesIO()
+    Image.new("CMYK", (8, 8), (10, 20, 30, 40)).save(out, "JPEG", icc_profile=srgb)
+    image = load_image(out.getvalue(), "c.jpg")
+    assert image.icc_profile is None  # an RGB profile must not describe converted CMYK
+    assert image.notices == (
+        "CMYK converted to RGB (approximate colours: no usable CMYK ICC profile)",
+    )
+    assert image.source_mode == "JPEG CMYK 8-bit baseline"
+
+
 def test_truncated_jpeg() -> None:
     with pytest.raises(
         ImageLoadError, match=r"^'t\.jpg' could not be decoded as JPEG: image file is truncated"
