@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -173,14 +174,21 @@ def _run_convert(args: argparse.Namespace) -> int:
                     f"'{name}' would overwrite {target} written from an input with the same "
                     "name — convert it in a separate call or rename it"
                 )
-            converted = _convert_path(Path(name), metadata, context, options, position)
-            _write_atomically(converted, target)
+            # Library warnings (e.g. Pillow on odd JPEG markers) become notes
+            # on stdout, so stderr keeps one line per failed input.
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                converted = _convert_path(Path(name), metadata, context, options, position)
+                _write_atomically(converted, target)
         except TbpError as exc:
-            _fail(f"{name}: {exc}" if name not in str(exc) else str(exc))
+            message = str(exc)
+            _fail(message if Path(name).name in message else f"{name}: {message}")
             status = EXIT_UNUSABLE
             continue
         written.add(target)
         _report(converted, target, verbose=args.verbose)
+        for warning in caught:
+            print(f"  note: {warning.message}")
     return status
 
 

@@ -10,7 +10,8 @@ import pydicom
 import pytest
 
 from tbp_core.cli import main
-from tests.conftest import DATA, ROOT
+from tests.conftest import CORPUS, DATA, ROOT
+from tests.referee import dciodvfy
 
 PNG_DIR = DATA / "png"
 CORRUPT = sorted(PNG_DIR.glob("x*.png")) + sorted((DATA / "corrupt").glob("*"))
@@ -132,3 +133,24 @@ def test_transparent_png_is_refused_with_the_alpha_options(tmp_path: Path) -> No
     assert done.returncode == 2
     for option in ("--alpha", "drop", "white", "black"):
         assert option in done.stderr
+
+
+@pytest.mark.skipif(not (CORPUS / "images").is_dir(), reason="shared corpus not present")
+@pytest.mark.parametrize("iod", ["vl-photographic", "secondary-capture"])
+def test_corpus_images_convert_or_fail_in_one_line(iod: str, tmp_path: Path, capsys) -> None:
+    """Every corpus image: converted with zero dciodvfy errors, or one clear line on stderr."""
+    inputs = sorted(p for p in (CORPUS / "images").iterdir() if p.suffix.lower() != ".md")
+    out = tmp_path / "out"
+    main(["convert", *map(str, inputs), "-o", str(out), "--iod", iod, "--alpha", "white"])
+    captured = capsys.readouterr()
+    failures = captured.err.strip().splitlines()
+    assert "Traceback" not in captured.err
+    failed = {p.name for p in inputs if any(p.name in line for line in failures)}
+    assert len(failures) == len(failed)  # one line per failed input
+    converted = sorted(out.glob("*.dcm"))
+    assert len(converted) + len(failed) == len(inputs)
+    print(f"{iod}: {len(converted)} converted, {len(failed)} refused")
+    for target in converted:
+        report = dciodvfy(target)
+        assert report.errors == (), f"{target.name}: {report.output}"
+        assert report.unexplained_warnings == (), f"{target.name}: {report.output}"

@@ -57,6 +57,7 @@ def test_lossless_syntaxes_round_trip_exactly(syntax: str, name: str, iod, tmp_p
     np.testing.assert_array_equal(ds.pixel_array, source)
     report = dciodvfy(target)
     assert report.errors == (), report.output
+    assert report.unexplained_warnings == (), report.output
 
 
 def test_jpeg_source_records_its_lossy_history(tmp_path: Path) -> None:
@@ -70,6 +71,7 @@ def test_jpeg_source_records_its_lossy_history(tmp_path: Path) -> None:
     assert 0x00181150 not in ds  # never the X-ray Exposure Time
     report = dciodvfy(target)
     assert report.errors == (), report.output
+    assert report.unexplained_warnings == (), report.output
 
 
 @pytest.mark.parametrize(
@@ -91,6 +93,7 @@ def test_jpeg_passthrough_keeps_the_camera_bitstream(
     assert ds.pixel_array.shape == (ds.Rows, ds.Columns, 3)
     report = dciodvfy(target)
     assert report.errors == (), report.output
+    assert report.unexplained_warnings == (), report.output
 
 
 @pytest.mark.parametrize("iod", [VL_PHOTOGRAPHIC, SECONDARY_CAPTURE], ids=lambda i: i.name)
@@ -129,6 +132,7 @@ def test_sample_png_exif_lands_in_group_0016(tmp_path: Path) -> None:
     assert ds.AcquisitionDateTime.startswith("20240301101530")
     report = dciodvfy(target)
     assert report.errors == (), report.output
+    assert report.unexplained_warnings == (), report.output
 
 
 def test_gps_only_when_asked(tmp_path: Path) -> None:

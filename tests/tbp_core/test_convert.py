@@ -121,6 +121,7 @@ def test_every_png_converts_bit_exact_with_zero_dciodvfy_errors(
     np.testing.assert_array_equal(ds.pixel_array, expected)
     report = dciodvfy(target)
     assert report.errors == (), report.output
+    assert report.unexplained_warnings == (), report.output
 
 
 def test_alpha_white_composites_onto_white(tmp_path: Path) -> None:
@@ -167,6 +168,7 @@ def test_sample_template_gives_a_valid_regional_image(tmp_path: Path) -> None:
     assert list(block[0x11].value) == pytest.approx([285.2, 427.0])
     report = dciodvfy(target)
     assert report.errors == (), report.output
+    assert report.unexplained_warnings == (), report.output
 
 
 def test_seed_mistakes_are_not_made(tmp_path: Path) -> None:
