@@ -29,7 +29,7 @@ test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/convert.py
+	$(BIN)/python bench/convert.py --repeats 5
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
