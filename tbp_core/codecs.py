@@ -24,6 +24,7 @@ from pydicom.uid import (
     RLELossless,
 )
 
+from tbp_core.dicomio import file_meta_for
 from tbp_core.errors import CodecUnavailableError, ConversionError
 from tbp_core.images import SourceImage
 
@@ -137,10 +138,7 @@ def encode(ds: Dataset, image: SourceImage, name: str) -> tuple[str, ...]:
 
 def _set_transfer_syntax(ds: Dataset, uid: UID) -> None:
     """Record the transfer syntax in the dataset's file meta."""
-    from tbp_core.dicomio import file_meta_for
-
-    ds.file_meta = file_meta_for(ds, uid) if "SOPClassUID" in ds else ds.file_meta
-    ds.file_meta.TransferSyntaxUID = uid
+    ds.file_meta = file_meta_for(ds, uid)
 
 
 def _encapsulate_jpeg(ds: Dataset, image: SourceImage) -> tuple[str, ...]:
