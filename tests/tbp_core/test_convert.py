@@ -237,3 +237,35 @@ def test_written_file_is_part10_with_matching_meta(tmp_path: Path) -> None:
 def test_template_json_is_the_documented_format() -> None:
     raw = json.loads((ROOT / "sample_data" / "tbp_regional_template.json").read_text())
     assert "PatientName" in raw and any(k.startswith("tbp:") for k in raw)
+
+
+@pytest.mark.parametrize(
+    ("mode", "dtype", "iod"),
+    [
+        ("L", np.uint8, VL_PHOTOGRAPHIC),
+        ("RGB", np.uint8, VL_PHOTOGRAPHIC),
+        ("I;16", np.uint16, SECONDARY_CAPTURE),
+    ],
+    ids=["grey8", "rgb8", "grey16"],
+)
+def test_tiff_converts_bit_exact_with_exif(mode: str, dtype, iod, tmp_path: Path) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(5)
+    shape = (37, 41, 3) if mode == "RGB" else (37, 41)
+    pixels = rng.integers(0, np.iinfo(dtype).max, size=shape, dtype=dtype, endpoint=True)
+    exif = Image.Exif()  # Pillow writes IFD0 tags into a TIFF (no Exif sub-IFD)
+    exif[0x010F] = "Lumo Imaging"
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="TIFF", exif=exif)
+    converted = convert_image(
+        buffer.getvalue(), "scan.tif", {}, new_series_context(), options=ConvertOptions(iod=iod)
+    )
+    target, ds = round_trip(converted.dataset, tmp_path, converted.output_name)
+    np.testing.assert_array_equal(ds.pixel_array, pixels)
+    assert ds.LossyImageCompression == "00"
+    assert ds.Manufacturer == "Lumo Imaging"
+    assert ds.BitsAllocated == np.dtype(dtype).itemsize * 8
+    report = dciodvfy(target)
+    assert report.errors == (), report.output
+    assert report.unexplained_warnings == (), report.output
