@@ -7,6 +7,7 @@ input or arguments, with one line per problem on stderr and never a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -19,9 +20,11 @@ from tbp_core import __version__, dicomio
 from tbp_core.codecs import DEFAULT_TRANSFER_SYNTAX, TRANSFER_SYNTAXES
 from tbp_core.convert import Converted, ConvertOptions, convert_image, dicom_file_name
 from tbp_core.errors import TbpError
+from tbp_core.findings import ValidationReport
 from tbp_core.images import DEFAULT_MAX_PIXELS
 from tbp_core.iods import IODS, get_iod, new_series_context
 from tbp_core.metadata import merge_metadata, parse_assignment, parse_template
+from tbp_core.validate import validate
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -99,6 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="print the EXIF mapping report"
     )
     convert.set_defaults(handler=_run_convert)
+
+    check = commands.add_parser(
+        "validate",
+        help="check DICOM files against their IOD",
+        description="Check each file against the IOD of its SOP class: file meta, modules, "
+        "Types 1/1C/2/2C, values against their VR and VM, enumerated values. Exit 0 when no "
+        "file has errors, 1 when any has, 2 when a file cannot be read.",
+    )
+    check.add_argument("files", nargs="+", metavar="FILE", help="DICOM files")
+    check.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    check.set_defaults(handler=_run_validate)
     return parser
 
 
@@ -240,6 +254,63 @@ def _report(converted: Converted, target: Path, *, verbose: bool) -> None:
         from tbp_core.exif import format_report
 
         print(format_report(converted.instance.exif))
+
+
+def _run_validate(args: argparse.Namespace) -> int:
+    """Validate each file; print text or the JSON of ARCHITECTURE.md §4."""
+    results: list[dict[str, Any]] = []
+    unreadable = False
+    for name in args.files:
+        try:
+            # pydicom warns about invalid values while reading; the findings
+            # report each of them, so the warnings are not repeated on stderr.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                report = validate(dicomio.read(Path(name)))
+        except TbpError as exc:
+            _fail(str(exc))
+            unreadable = True
+            continue
+        results.append({"file": name, "report": report})
+        if args.format == "text":
+            print(_report_text(name, report))
+    if args.format == "json":
+        payload = {"files": [_report_json(r["file"], r["report"]) for r in results]}
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+    if unreadable:
+        return EXIT_UNUSABLE
+    return EXIT_FINDINGS if any(r["report"].errors for r in results) else EXIT_OK
+
+
+def _report_json(name: str, report: ValidationReport) -> dict[str, Any]:
+    """One file's entry in ``validate --format json``."""
+    return {
+        "file": name,
+        "iod": report.iod,
+        "sop_class_uid": report.sop_class_uid,
+        "findings": [
+            {
+                "severity": f.severity,
+                "code": f.code,
+                "tag": f.tag,
+                "keyword": f.keyword,
+                "path": f.path,
+                "module": f.module,
+                "message": f.message,
+            }
+            for f in report.findings
+        ],
+    }
+
+
+def _report_text(name: str, report: ValidationReport) -> str:
+    """One file's findings as aligned text lines."""
+    counts = f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+    lines = [f"{name}: {report.iod or 'unknown IOD'} ({report.sop_class_uid or '-'}) — {counts}"]
+    for f in report.findings:
+        module = f" [{f.module}]" if f.module else ""
+        lines.append(f"  {f.severity.upper():7} {f.tag or '-':11} {f.message}{module}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,8 @@
-"""Write DICOM Part 10 files (reading arrives with the inspection work).
+"""Read and write DICOM Part 10 files.
 
-Writing never copies the pixels: Pixel Data holds the decoder's buffer and
-pydicom streams it straight to the file.
+Reading defers large values (Pixel Data above all), so a 150 MB file opens in
+milliseconds; writing never copies the pixels: Pixel Data holds the decoder's
+buffer and pydicom streams it straight to the file.
 """
 
 from __future__ import annotations
@@ -11,10 +12,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.filereader import dcmread
 from pydicom.filewriter import dcmwrite
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from tbp_core import __version__
+from tbp_core.errors import DicomReadError
+
+#: Values longer than this many bytes are read only when asked for.
+DEFER_SIZE = 1024
 
 #: Identifies files written by this software (deterministic, under pydicom's root).
 IMPLEMENTATION_CLASS_UID = generate_uid(entropy_srcs=["TBP DICOM Studio", "tbp-dicom"])
@@ -84,3 +90,42 @@ def to_bytes(ds: Dataset) -> bytes:
     buffer = io.BytesIO()
     write(ds, buffer)
     return buffer.getvalue()
+
+
+def read(source: bytes | str | Path, *, name: str = "") -> Dataset:
+    """Read a DICOM file without loading its large values.
+
+    Values longer than :data:`DEFER_SIZE` bytes (Pixel Data, large OB/OW
+    elements) stay on disk, or in the given bytes, until they are asked for.
+    Files without preamble or file meta are read too.
+
+    Parameters
+    ----------
+    source : bytes, str or Path
+        The file's bytes or its path.
+    name : str, optional
+        Name for messages when ``source`` is bytes.
+
+    Returns
+    -------
+    pydicom.dataset.Dataset
+
+    Raises
+    ------
+    DicomReadError
+        If nothing readable is found.
+    """
+    label = name or (Path(source).name if not isinstance(source, bytes) else "the file")
+    if isinstance(source, bytes) and not source:
+        raise DicomReadError(f"'{label}' is empty — choose a DICOM file")
+    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    try:
+        ds = dcmread(stream, force=True, defer_size=DEFER_SIZE)
+    except OSError as exc:
+        raise DicomReadError(f"cannot read '{label}': {exc.strerror or exc}") from exc
+    except Exception as exc:  # pydicom raises many types on damaged files
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise DicomReadError(f"'{label}' is not a readable DICOM file ({reason})") from exc
+    if len(ds) == 0 and not getattr(ds, "file_meta", None):
+        raise DicomReadError(f"'{label}' holds no DICOM elements — is it a DICOM file?")
+    return ds

@@ -98,6 +98,17 @@ def iod_for_sop_class(sop_class_uid: str) -> str | None:
     return table.get(str(sop_class_uid))
 
 
+#: Where the current standard's IOD tables differ from the bundled ones (highdicom
+#: 0.28.2): modules added to an IOD or made mandatory since; dciodvfy (dicom3tools
+#: 2026-09) requires them. Applied here so every reader sees one view.
+_NEWER_MODULES: dict[str, tuple[ModuleUsage, ...]] = {
+    "dermoscopic-photography-image": (
+        ModuleUsage("frame-of-reference", "M", "Frame of Reference"),
+    ),
+    "rt-structure-set": (ModuleUsage("frame-of-reference", "M", "Frame of Reference"),),
+}
+
+
 def modules_of_iod(iod_key: str) -> tuple[ModuleUsage, ...]:
     """Return the modules of an IOD in the standard's order.
 
@@ -112,10 +123,13 @@ def modules_of_iod(iod_key: str) -> tuple[ModuleUsage, ...]:
         Empty when the IOD is unknown.
     """
     table: dict[str, list[dict[str, str]]] = _load_table("iod_module_map.json")
-    return tuple(
+    listed = tuple(
         ModuleUsage(key=row["key"], usage=row["usage"], information_entity=row["ie"])
         for row in table.get(iod_key, [])
     )
+    newer = {module.key: module for module in _NEWER_MODULES.get(iod_key, ())}
+    updated = tuple(newer.pop(module.key, module) for module in listed)
+    return updated + tuple(newer.values())
 
 
 def attributes_of_module(module_key: str) -> tuple[ModuleAttribute, ...]:
@@ -136,6 +150,28 @@ def attributes_of_module(module_key: str) -> tuple[ModuleAttribute, ...]:
         ModuleAttribute(keyword=row["keyword"], type=row["type"], path=tuple(row["path"]))
         for row in table.get(module_key, [])
     )
+
+
+@cache
+def module_attributes_by_path(
+    module_key: str,
+) -> tuple[tuple[tuple[str, ...], tuple[ModuleAttribute, ...]], ...]:
+    """Return a module's attributes grouped by their sequence path (cached).
+
+    Parameters
+    ----------
+    module_key : str
+        A module key such as ``"general-image"``.
+
+    Returns
+    -------
+    tuple of (path, attributes)
+        One entry per sequence path, the top level (``()``) first, in table order.
+    """
+    groups: dict[tuple[str, ...], list[ModuleAttribute]] = {}
+    for attribute in attributes_of_module(module_key):
+        groups.setdefault(attribute.path, []).append(attribute)
+    return tuple((path, tuple(rows)) for path, rows in groups.items())
 
 
 @cache

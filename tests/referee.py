@@ -46,7 +46,9 @@ class RefereeReport:
 def dciodvfy(path: Path) -> RefereeReport:
     """Run dciodvfy on ``path`` and split its messages into errors and warnings."""
     assert DCIODVFY.exists(), f"dciodvfy missing at {DCIODVFY}: install the test extras"
-    done = subprocess.run([str(DCIODVFY), str(path)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(DCIODVFY), str(path)], capture_output=True, text=True, errors="replace", timeout=120
+    )
     lines = (done.stdout + done.stderr).splitlines()
     errors = tuple(line for line in lines if line.startswith("Error"))
     warnings = tuple(line for line in lines if line.startswith("Warning"))

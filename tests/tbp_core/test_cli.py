@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -154,3 +155,39 @@ def test_corpus_images_convert_or_fail_in_one_line(iod: str, tmp_path: Path, cap
         report = dciodvfy(target)
         assert report.errors == (), f"{target.name}: {report.output}"
         assert report.unexplained_warnings == (), f"{target.name}: {report.output}"
+
+
+def test_validate_produced_file_exits_0_and_json_follows_the_contract(tmp_path: Path) -> None:
+    out = tmp_path / "ok.dcm"
+    assert main(["convert", str(PNG_DIR / "basn2c08.png"), "-o", str(out)]) == 0
+    done = run("validate", str(out), "--format", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    payload = json.loads(done.stdout)
+    (entry,) = payload["files"]
+    assert set(entry) == {"file", "iod", "sop_class_uid", "findings"}
+    assert entry["sop_class_uid"] == "1.2.840.10008.5.1.4.1.1.77.1.4"
+    for finding in entry["findings"]:
+        assert set(finding) == {"severity", "code", "tag", "keyword", "path", "module", "message"}
+        assert finding["severity"] in {"warning", "info"}
+
+
+def test_validate_exits_1_on_errors_and_names_the_attribute(tmp_path: Path) -> None:
+    out = tmp_path / "broken.dcm"
+    assert main(["convert", str(PNG_DIR / "basn2c08.png"), "-o", str(out)]) == 0
+    ds = pydicom.dcmread(out)
+    del ds.Modality
+    ds.save_as(out)
+    done = run("validate", str(out))
+    assert done.returncode == 1
+    assert "Modality" in done.stdout and "ERROR" in done.stdout
+
+
+def test_validate_unreadable_file_exits_2_with_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.dcm"
+    bad.write_bytes(b"")
+    good = tmp_path / "ok.dcm"
+    assert main(["convert", str(PNG_DIR / "basn0g08.png"), "-o", str(good)]) == 0
+    done = run("validate", str(bad), str(good))
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "notes.dcm" in done.stderr
+    assert "ok.dcm" in done.stdout
