@@ -17,6 +17,8 @@ from importlib import metadata, util
 from pathlib import Path
 from typing import Any
 
+from pydicom import datadict
+
 _TABLE_PACKAGE = "highdicom"
 _TABLE_FOLDER = "_standard"
 
@@ -48,6 +50,45 @@ class ModuleAttribute:
     keyword: str
     type: str
     path: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AttributeInfo:
+    """What pydicom's data dictionary says of an attribute (the standard's PS3.6)."""
+
+    keyword: str
+    tag: int
+    vr: str
+    vm: str
+    name: str
+    retired: bool
+
+
+@cache
+def attribute_info(keyword: str) -> AttributeInfo | None:
+    """Join a keyword from the tables with pydicom's dictionary.
+
+    Parameters
+    ----------
+    keyword : str
+        A DICOM keyword, e.g. ``"PatientName"``.
+
+    Returns
+    -------
+    AttributeInfo or None
+        None when the dictionary does not know the keyword.
+    """
+    tag = datadict.tag_for_keyword(keyword)
+    if tag is None:
+        return None
+    return AttributeInfo(
+        keyword=keyword,
+        tag=tag,
+        vr=datadict.dictionary_VR(tag),
+        vm=datadict.dictionary_VM(tag),
+        name=datadict.dictionary_description(tag),
+        retired=bool(datadict.dictionary_is_retired(tag)),
+    )
 
 
 def table_folder() -> Path:

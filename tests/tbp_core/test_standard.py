@@ -43,3 +43,28 @@ def test_unknown_iod_and_sop_class() -> None:
     assert standard.iod_for_sop_class("1.2.3.4") is None
     assert standard.modules_of_iod("no-such-iod") == ()
     assert standard.attributes_of_module("no-such-module") == ()
+
+
+def test_attributes_join_the_dictionary() -> None:
+    info = standard.attribute_info("PatientName")
+    assert info is not None
+    assert (info.tag, info.vr, info.vm, info.name, info.retired) == (
+        0x00100010,
+        "PN",
+        "1",
+        "Patient's Name",
+        False,
+    )
+    retired = standard.attribute_info("ImagePosition")
+    assert retired is not None and retired.retired
+    assert standard.attribute_info("NoSuchKeyword") is None
+    for attribute in standard.attributes_of_module("vl-image"):
+        assert standard.attribute_info(attribute.keyword) is not None, attribute.keyword
+
+
+def test_newer_standard_modules_are_applied() -> None:
+    modules = {m.key: m.usage for m in standard.modules_of_iod("dermoscopic-photography-image")}
+    assert modules["frame-of-reference"] == "M"
+    assert "FrameOfReferenceUID" in standard.top_level_keywords_of_iod(
+        "dermoscopic-photography-image"
+    )
