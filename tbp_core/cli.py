@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tbp_core import __version__, dicomio
+from tbp_core import __version__, dicomio, dump, tags
 from tbp_core.codecs import DEFAULT_TRANSFER_SYNTAX, TRANSFER_SYNTAXES
 from tbp_core.convert import Converted, ConvertOptions, convert_image, dicom_file_name
 from tbp_core.errors import TbpError
@@ -113,6 +113,44 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("files", nargs="+", metavar="FILE", help="DICOM files")
     check.add_argument("--format", choices=["text", "json"], default="text", help="output format")
     check.set_defaults(handler=_run_validate)
+
+    show = commands.add_parser(
+        "dump",
+        help="print a DICOM file's elements",
+        description="Print every element (file meta first, sequences with numbered items) "
+        "without loading pixel data.",
+    )
+    show.add_argument("file", metavar="FILE", help="a DICOM file")
+    show.add_argument("--format", choices=["text", "json"], default="text", help="output format")
+    show.add_argument("--no-private", action="store_true", help="hide private elements")
+    show.add_argument(
+        "--max-depth", type=int, default=None, metavar="N", help="sequence levels shown (0: none)"
+    )
+    show.add_argument(
+        "--search", metavar="TEXT", help="only list elements whose tag, keyword or value matches"
+    )
+    show.set_defaults(handler=_run_dump)
+
+    change = commands.add_parser(
+        "edit",
+        help="change elements of a DICOM file",
+        description="Set, add or delete elements and write the result to OUT. Every edit is "
+        "checked against the element's VR and VM first; if one is refused nothing is written.",
+    )
+    change.add_argument("file", metavar="FILE", help="a DICOM file")
+    change.add_argument("-o", "--output", required=True, metavar="OUT", help="file to write")
+    change.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="KEYWORD=VALUE",
+        help="set (or add) an element; paths like Seq[0].Keyword and (gggg,eeee) work too",
+    )
+    change.add_argument(
+        "--delete", action="append", default=[], metavar="KEYWORD", help="delete an element"
+    )
+    change.set_defaults(handler=_run_edit)
     return parser
 
 
@@ -280,6 +318,44 @@ def _run_validate(args: argparse.Namespace) -> int:
     if unreadable:
         return EXIT_UNUSABLE
     return EXIT_FINDINGS if any(r["report"].errors for r in results) else EXIT_OK
+
+
+def _run_dump(args: argparse.Namespace) -> int:
+    """Print the dump of one file as text, JSON or search hits."""
+    if args.max_depth is not None and args.max_depth < 0:
+        raise TbpError(f"--max-depth must be 0 or more, not {args.max_depth}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = dicomio.read(Path(args.file))
+        tree = dump.build_tree(ds, include_private=not args.no_private, max_depth=args.max_depth)
+    if args.search:
+        for hit in dump.search(tree, args.search):
+            print(f"{hit.node.tag_text} {hit.node.vr} {hit.path_text} = {hit.node.value_text}")
+    elif args.format == "json":
+        print(json.dumps(dump.to_json(tree), indent=1, ensure_ascii=False))
+    else:
+        print(dump.render_text(tree, title=Path(args.file).name))
+    return EXIT_OK
+
+
+def _run_edit(args: argparse.Namespace) -> int:
+    """Apply every edit or none, then write the file."""
+    if not args.assignments and not args.delete:
+        raise TbpError("nothing to do: give at least one --set KEYWORD=VALUE or --delete KEYWORD")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = dicomio.read(Path(args.file))
+        results = tags.apply_edits(ds, tags.parse_cli_edits(args.assignments, args.delete))
+        if results and not results[-1].applied:
+            raise TbpError(f"{results[-1].message} — nothing was written")
+        target = Path(args.output)
+        try:
+            dicomio.write(ds, target)
+        except OSError as exc:
+            raise TbpError(f"cannot write '{target}': {exc.strerror}") from exc
+    for result in results:
+        print(result.message)
+    return EXIT_OK
 
 
 def _report_json(name: str, report: ValidationReport) -> dict[str, Any]:

@@ -8,16 +8,28 @@ buffer and pydicom streams it straight to the file.
 from __future__ import annotations
 
 import io
+import os
+import warnings
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.filereader import dcmread
+from pydicom import datadict
+from pydicom.dataelem import DataElement, RawDataElement
+from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.filereader import data_element_generator, dcmread, read_partial
 from pydicom.filewriter import dcmwrite
-from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
+from pydicom.pixels.decoders.base import get_decoder
+from pydicom.tag import BaseTag
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, generate_uid
 
 from tbp_core import __version__
-from tbp_core.errors import DicomReadError
+from tbp_core.errors import CodecUnavailableError, DicomReadError
+
+if TYPE_CHECKING:
+    import numpy
 
 #: Values longer than this many bytes are read only when asked for.
 DEFER_SIZE = 1024
@@ -92,12 +104,197 @@ def to_bytes(ds: Dataset) -> bytes:
     return buffer.getvalue()
 
 
+_UNDEFINED = 0xFFFFFFFF
+
+#: Packages that add decoders, by transfer syntax UID prefix (for error messages).
+_DECODER_PACKAGES = {
+    "1.2.840.10008.1.2.4.5": "pylibjpeg-libjpeg",
+    "1.2.840.10008.1.2.4.7": "pylibjpeg-libjpeg",
+    "1.2.840.10008.1.2.4.8": "pyjpegls",
+    "1.2.840.10008.1.2.4.9": "pylibjpeg-openjpeg",
+    "1.2.840.10008.1.2.4.20": "pylibjpeg-openjpeg",
+    "1.2.840.10008.1.2.5": "pylibjpeg-rle",
+}
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """A dataset read as far as possible, with what went wrong on the way.
+
+    ``stopped_at`` is the byte offset where reading stopped early (None when the
+    whole file was read).
+    """
+
+    dataset: Dataset
+    warnings: tuple[str, ...]
+    stopped_at: int | None
+
+
+def _label(source: bytes | str | Path, name: str) -> str:
+    return name or (Path(source).name if not isinstance(source, bytes) else "the file")
+
+
+def _one_line(exc: object) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _open(source: bytes | str | Path) -> BinaryIO:
+    return io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")
+
+
+def _plausible(ds: Dataset) -> bool:
+    """True when the dataset has file meta or at least one standard element."""
+    if getattr(ds, "file_meta", None):
+        return True
+    return any(tag >> 16 != 0 and datadict.dictionary_has_tag(tag) for tag in ds.keys())  # noqa: SIM118
+
+
+def _truncations(ds: Dataset, size: int | None) -> Iterator[tuple[int, str]]:
+    """Yield (offset, message) for top-level values that run past the end of the data."""
+    for tag in ds.keys():  # noqa: SIM118
+        raw: object = ds.get_item(tag, keep_deferred=True)
+        if not isinstance(raw, RawDataElement) or raw.length == _UNDEFINED:
+            continue
+        if raw.value is None:
+            if size is not None and raw.value_tell + raw.length > size:
+                yield (
+                    size,
+                    (
+                        f"{BaseTag(tag)} declares {raw.length} bytes at offset {raw.value_tell} "
+                        f"but the data ends at byte {size}"
+                    ),
+                )
+        elif len(raw.value) < raw.length:
+            end = raw.value_tell + len(raw.value)
+            yield (
+                end,
+                (
+                    f"{BaseTag(tag)} declares {raw.length} bytes at offset {raw.value_tell} "
+                    f"but only {len(raw.value)} are present (data ends at byte {end})"
+                ),
+            )
+
+
+def _decode_elements(ds: Dataset) -> Iterator[tuple[int, str]]:
+    """Parse the top-level sequences read so far; drop those that cannot be parsed."""
+    for tag in list(ds.keys()):
+        raw: object = ds.get_item(tag, keep_deferred=True)
+        if not isinstance(raw, RawDataElement) or (raw.value is None and raw.length):
+            continue
+        known = datadict.dictionary_has_tag(tag)
+        if (raw.VR or (datadict.dictionary_VR(tag) if known else None)) != "SQ":
+            continue  # only sequences can fail to parse; other values stay raw
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ds[tag]
+        except Exception as exc:  # damaged sequence or value
+            del ds[tag]
+            yield (
+                raw.value_tell,
+                f"{BaseTag(tag)} at offset {raw.value_tell} dropped ({_one_line(exc)})",
+            )
+
+
+def _read_elementwise(source: bytes | str | Path) -> tuple[Dataset, int | None, str]:
+    """Read elements one by one until the first one that cannot be parsed."""
+    with _open(source) as fp:
+        head = read_partial(fp, stop_when=lambda *_: True, defer_size=DEFER_SIZE, force=True)
+        start = fp.tell()
+        data = fp.read()
+    meta = getattr(head, "file_meta", None) or FileMetaDataset()
+    implicit, little = head.original_encoding
+    offset = start
+    if meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
+        data, offset, implicit, little = zlib.decompress(data, -zlib.MAX_WBITS), 0, False, True
+    buffer = io.BytesIO(data)
+    elements: dict[BaseTag, RawDataElement | DataElement] = {}
+    generator = data_element_generator(buffer, bool(implicit), bool(little), defer_size=None)
+    stopped: int | None = None
+    reason = ""
+    while True:
+        position = buffer.tell()
+        try:
+            element = next(generator)
+        except StopIteration:
+            break
+        except Exception as exc:  # pydicom raises many types on damaged data
+            stopped, reason = position + offset, _one_line(exc)
+            break
+        elements[element.tag] = element
+    dataset = FileDataset("", Dataset(elements), head.preamble, meta, bool(implicit), bool(little))
+    return dataset, stopped, reason
+
+
+def read_with_report(source: bytes | str | Path, *, name: str = "") -> ReadResult:
+    """Read a DICOM file as far as possible, reporting where damage stopped it.
+
+    Large values (Pixel Data above all) are not loaded. Truncated values,
+    unparseable sequences and elements after a parse failure are reported in
+    ``warnings``; only a file with nothing readable raises.
+
+    Parameters
+    ----------
+    source : bytes, str or Path
+        The file's bytes or its path.
+    name : str, optional
+        Name for messages when ``source`` is bytes.
+
+    Returns
+    -------
+    ReadResult
+
+    Raises
+    ------
+    DicomReadError
+        If nothing readable is found.
+    """
+    label = _label(source, name)
+    if isinstance(source, bytes) and not source:
+        raise DicomReadError(f"'{label}' is empty — choose a DICOM file")
+    notes: list[str] = []
+    stopped: int | None = None
+    try:
+        size = len(source) if isinstance(source, bytes) else os.path.getsize(source)
+    except OSError as exc:
+        raise DicomReadError(f"cannot read '{label}': {exc.strerror or exc}") from exc
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            stream = io.BytesIO(source) if isinstance(source, bytes) else source
+            ds: Dataset = dcmread(stream, force=True, defer_size=DEFER_SIZE)
+        notes.extend(dict.fromkeys(_one_line(w.message) for w in caught))
+        if any("End of file" in note for note in notes):
+            stopped = size
+    except Exception as exc:  # pydicom raises many types on damaged files
+        try:
+            ds, stopped, reason = _read_elementwise(source)
+        except Exception as inner:
+            raise DicomReadError(
+                f"'{label}' is not a readable DICOM file ({_one_line(inner)})"
+            ) from exc
+        notes.append(f"reading stopped at byte {stopped}: {reason or _one_line(exc)}")
+    if (len(ds) == 0 and not getattr(ds, "file_meta", None)) or not _plausible(ds):
+        raise DicomReadError(f"'{label}' holds no DICOM elements — is it a DICOM file?")
+    deflated = getattr(ds, "file_meta", {}).get("TransferSyntaxUID") == (
+        DeflatedExplicitVRLittleEndian
+    )
+    for offset, message in _truncations(ds, None if deflated else size):
+        stopped = offset if stopped is None else min(stopped, offset)
+        notes.append(f"truncated: {message}; reading stopped at byte {offset}")
+    for offset, message in _decode_elements(ds):
+        stopped = offset if stopped is None else min(stopped, offset)
+        notes.append(message)
+    return ReadResult(dataset=ds, warnings=tuple(notes), stopped_at=stopped)
+
+
 def read(source: bytes | str | Path, *, name: str = "") -> Dataset:
     """Read a DICOM file without loading its large values.
 
     Values longer than :data:`DEFER_SIZE` bytes (Pixel Data, large OB/OW
     elements) stay on disk, or in the given bytes, until they are asked for.
-    Files without preamble or file meta are read too.
+    Files without preamble or file meta are read too; a damaged file is read as
+    far as possible (see :func:`read_with_report` for the warnings).
 
     Parameters
     ----------
@@ -115,17 +312,56 @@ def read(source: bytes | str | Path, *, name: str = "") -> Dataset:
     DicomReadError
         If nothing readable is found.
     """
-    label = name or (Path(source).name if not isinstance(source, bytes) else "the file")
-    if isinstance(source, bytes) and not source:
-        raise DicomReadError(f"'{label}' is empty — choose a DICOM file")
-    stream = io.BytesIO(source) if isinstance(source, bytes) else source
+    return read_with_report(source, name=name).dataset
+
+
+def pixel_array(ds: Dataset) -> numpy.ndarray:
+    """Decode the pixels of a dataset for viewing (RGB for colour images).
+
+    Parameters
+    ----------
+    ds : Dataset
+        A dataset with Pixel Data.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Raises
+    ------
+    CodecUnavailableError
+        If no installed decoder handles the transfer syntax.
+    DicomReadError
+        If there is no Pixel Data or it cannot be decoded.
+    """
+    if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
+        raise DicomReadError("the dataset has no Pixel Data — nothing to show")
+    meta = getattr(ds, "file_meta", None)
+    syntax = UID(meta.get("TransferSyntaxUID", ExplicitVRLittleEndian)) if meta else None
+    if syntax is None:
+        implicit, little = ds.original_encoding
+        syntax = UID("1.2.840.10008.1.2" if implicit else "1.2.840.10008.1.2.1")
+        if little is False:
+            syntax = UID("1.2.840.10008.1.2.2")
     try:
-        ds = dcmread(stream, force=True, defer_size=DEFER_SIZE)
-    except OSError as exc:
-        raise DicomReadError(f"cannot read '{label}': {exc.strerror or exc}") from exc
-    except Exception as exc:  # pydicom raises many types on damaged files
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise DicomReadError(f"'{label}' is not a readable DICOM file ({reason})") from exc
-    if len(ds) == 0 and not getattr(ds, "file_meta", None):
-        raise DicomReadError(f"'{label}' holds no DICOM elements — is it a DICOM file?")
-    return ds
+        decoder = get_decoder(syntax)
+    except NotImplementedError as exc:
+        raise CodecUnavailableError(
+            f"no decoder exists for {syntax.name} ({syntax}) pixel data — "
+            "convert the file to another transfer syntax to view it"
+        ) from exc
+    if not decoder.is_available:
+        package = next(
+            (pkg for prefix, pkg in _DECODER_PACKAGES.items() if syntax.startswith(prefix)),
+            "; ".join(decoder.missing_dependencies) or "a pydicom decoding plugin",
+        )
+        raise CodecUnavailableError(
+            f"no installed decoder for {syntax.name} ({syntax}) pixel data — install {package}"
+        )
+    try:
+        array, _ = decoder.as_array(ds)
+    except Exception as exc:  # decoders raise many types on corrupt data
+        raise DicomReadError(
+            f"the {syntax.name} pixel data cannot be decoded ({_one_line(exc)})"
+        ) from exc
+    return array

@@ -191,3 +191,75 @@ def test_validate_unreadable_file_exits_2_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "notes.dcm" in done.stderr
     assert "ok.dcm" in done.stdout
+
+
+def _regional(tmp_path: Path) -> Path:
+    out = tmp_path / "regional.dcm"
+    template = str(ROOT / "sample_data" / "tbp_regional_template.json")
+    assert (
+        main(["convert", str(PNG_DIR / "basn2c08.png"), "-o", str(out), "--metadata", template])
+        == 0
+    )
+    return out
+
+
+def test_dump_text_json_and_search(tmp_path: Path) -> None:
+    path = _regional(tmp_path)
+    text = run("dump", str(path))
+    assert text.returncode == 0
+    assert "AnatomicRegionSequence(1)" in text.stdout and "Focal Length (pixels)" in text.stdout
+    payload = json.loads(run("dump", str(path), "--format", "json", "--no-private").stdout)
+    assert set(payload) == {"file_meta", "dataset"}
+    assert not any(e["tag"].startswith("(0011") for e in payload["dataset"])
+    region = next(e for e in payload["dataset"] if e["keyword"] == "AnatomicRegionSequence")
+    assert region["vr"] == "SQ" and len(region["items"]) == 1
+    shallow = json.loads(run("dump", str(path), "--format", "json", "--max-depth", "0").stdout)
+    region = next(e for e in shallow["dataset"] if e["keyword"] == "AnatomicRegionSequence")
+    assert region.get("items", []) == []
+    hits = run("dump", str(path), "--search", "codemeaning").stdout
+    assert "AnatomicRegionSequence[0] > CodeMeaning" in hits
+
+
+def test_edit_applies_all_or_nothing(tmp_path: Path) -> None:
+    path = _regional(tmp_path)
+    out = tmp_path / "edited.dcm"
+    done = run(
+        "edit",
+        str(path),
+        "-o",
+        str(out),
+        "--set",
+        "PatientName=Doe^John",
+        "--set",
+        "AnatomicRegionSequence[0].CodeMeaning=Skin of back",
+        "--delete",
+        "ContentQualification",
+    )
+    assert done.returncode == 0, done.stderr
+    ds = pydicom.dcmread(out)
+    assert ds.PatientName == "Doe^John" and "ContentQualification" not in ds
+    refused = tmp_path / "refused.dcm"
+    done = run(
+        "edit",
+        str(path),
+        "-o",
+        str(refused),
+        "--set",
+        "PatientName=Doe^Jim",
+        "--set",
+        "PatientBirthDate=2000-13-45",
+    )
+    assert done.returncode == 2
+    assert "PatientBirthDate" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not refused.exists()
+    assert dciodvfy(out).errors == ()
+
+
+@pytest.mark.parametrize("command", ["dump", "validate"])
+def test_reading_commands_refuse_non_dicom_in_one_line(command: str, tmp_path: Path) -> None:
+    text = tmp_path / "notes.dcm"
+    text.write_text("this is a text file, not DICOM\n" * 20)
+    done = run(command, str(text))
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "notes.dcm" in done.stderr
+    assert "Traceback" not in done.stderr
