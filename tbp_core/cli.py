@@ -326,8 +326,12 @@ def _run_dump(args: argparse.Namespace) -> int:
         raise TbpError(f"--max-depth must be 0 or more, not {args.max_depth}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = dicomio.read(Path(args.file))
-        tree = dump.build_tree(ds, include_private=not args.no_private, max_depth=args.max_depth)
+        result = dicomio.read_with_report(Path(args.file))
+        tree = dump.build_tree(
+            result.dataset, include_private=not args.no_private, max_depth=args.max_depth
+        )
+    for note in result.warnings:
+        _fail(f"warning: {args.file}: {note}")
     if args.search:
         for hit in dump.search(tree, args.search):
             print(f"{hit.node.tag_text} {hit.node.vr} {hit.path_text} = {hit.node.value_text}")

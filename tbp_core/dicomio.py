@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from pydicom import datadict
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
-from pydicom.filereader import data_element_generator, dcmread, read_partial
+from pydicom.filereader import data_element_generator, dcmread, read_dataset, read_partial
 from pydicom.filewriter import dcmwrite
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.tag import BaseTag
@@ -226,6 +226,51 @@ def _read_elementwise(source: bytes | str | Path) -> tuple[Dataset, int | None, 
     return dataset, stopped, reason
 
 
+#: How far into a file without preamble and file meta the data set may start.
+_HEADERLESS_SCAN = 512
+
+_VRS = frozenset(
+    b"AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL "
+    b"UN UR US UT UV".split()
+)
+
+
+def _headerless_start(data: bytes) -> tuple[int, bool] | None:
+    """Find where a data set without preamble or file meta starts.
+
+    Returns the offset of the first element whose tag is a known group 0008
+    attribute and whether it is implicit VR, or None when none is found in the
+    first :data:`_HEADERLESS_SCAN` bytes.
+    """
+    for offset in range(min(len(data) - 8, _HEADERLESS_SCAN)):
+        if data[offset : offset + 2] != b"\x08\x00":
+            continue
+        tag = 0x00080000 | int.from_bytes(data[offset + 2 : offset + 4], "little")
+        if not datadict.dictionary_has_tag(tag):
+            continue
+        if data[offset + 4 : offset + 6] in _VRS:
+            return offset, False
+        length = int.from_bytes(data[offset + 4 : offset + 8], "little")
+        if length < len(data) - offset:
+            return offset, True
+    return None
+
+
+def _read_headerless(source: bytes | str | Path) -> tuple[Dataset, int] | None:
+    """Read a little endian data set that has no preamble and no file meta."""
+    with _open(source) as fp:
+        data = fp.read()
+    found = _headerless_start(data)
+    if found is None:
+        return None
+    offset, implicit = found
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = read_dataset(io.BytesIO(data[offset:]), implicit, True, defer_size=DEFER_SIZE)
+    dataset = FileDataset("", ds, b"", FileMetaDataset(), implicit, True)
+    return dataset, offset
+
+
 def read_with_report(source: bytes | str | Path, *, name: str = "") -> ReadResult:
     """Read a DICOM file as far as possible, reporting where damage stopped it.
 
@@ -274,6 +319,21 @@ def read_with_report(source: bytes | str | Path, *, name: str = "") -> ReadResul
                 f"'{label}' is not a readable DICOM file ({_one_line(inner)})"
             ) from exc
         notes.append(f"reading stopped at byte {stopped}: {reason or _one_line(exc)}")
+    if (len(ds) == 0 and not getattr(ds, "file_meta", None)) or not _plausible(ds):
+        try:
+            headerless = _read_headerless(source)
+        except Exception:  # the bytes are not a data set either
+            headerless = None
+        if headerless is not None and _plausible(headerless[0]):
+            ds, start = headerless
+            notes = [
+                "no preamble and no file meta"
+                + (f"; the data set starts at byte {start}" if start else "")
+                + " — read as "
+                + ("implicit" if ds.is_implicit_VR else "explicit")
+                + " VR little endian"
+            ]
+            stopped = None
     if (len(ds) == 0 and not getattr(ds, "file_meta", None)) or not _plausible(ds):
         raise DicomReadError(f"'{label}' holds no DICOM elements — is it a DICOM file?")
     deflated = getattr(ds, "file_meta", {}).get("TransferSyntaxUID") == (

@@ -347,12 +347,19 @@ def _rows(
             vm = 1
             element = None
         else:
-            element = ds[tag]
-            vr = element.VR
-            value = _value_text(element)
-            vm = _vm_of(element)
+            try:
+                element = ds[tag]
+            except Exception as exc:  # damaged value: describe it, never raise
+                element = None
+                vr = str(raw.VR or _dictionary_vr(tag) or "UN")
+                value = f"<cannot decode: {' '.join(str(exc).split())}>"
+                vm = 0
+            else:
+                vr = element.VR
+                value = _value_text(element)
+                vm = _vm_of(element)
         found = lookup.get((sequences, keyword)) if keyword and not meta else None
-        editable = not (
+        editable = element is not None and not (
             meta
             or tag.element == 0
             or tag in _PIXEL_TAGS
@@ -529,7 +536,7 @@ def _vm_allows(vm: str, count: int) -> bool:
 
 
 def _refuse(label: str, value: str, vr: str, rule: str) -> TagEditError:
-    return TagEditError(f"{label}: {value!r} is not a valid {vr} ({rule})")
+    return TagEditError(f"{label}: '{value}' is not a valid {vr} ({rule})")
 
 
 def _check_pydicom(label: str, vr: str, value: str) -> None:
@@ -924,8 +931,8 @@ def apply_edit(ds: Dataset, edit: Edit) -> EditResult:
             change = _regenerate_uid(ds, edit)
     except TagEditError as error:
         return EditResult(False, str(error), None)
-    old = "(absent)" if change.old_text is None else repr(change.old_text)
-    new = "(removed)" if change.new_text is None else repr(change.new_text)
+    old = "(absent)" if change.old_text is None else f"'{change.old_text}'"
+    new = "(removed)" if change.new_text is None else f"'{change.new_text}'"
     return EditResult(True, f"{change.path}: {old} → {new}", change)
 
 

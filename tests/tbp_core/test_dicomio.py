@@ -7,6 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pydicom.dataelem import RawDataElement
+from pydicom.dataset import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_dataset
 
 from tbp_core import dicomio
 from tbp_core.convert import convert_image
@@ -115,3 +118,20 @@ def test_corpus_sweep_reads_or_fails_cleanly() -> None:
             assert len(result.dataset) > 0
     print(f"corpus: {read} read, {failed} with nothing readable")
     assert read > 0
+
+
+@pytest.mark.parametrize("junk", [b"", b" ", b"\x00\x00\x00"])
+@pytest.mark.parametrize("implicit", [True, False])
+def test_data_set_without_preamble_or_meta_is_found(junk: bytes, implicit: bool) -> None:
+    ds = dicomio.read(DATA / "CT_small.dcm")
+    stripped = Dataset({tag: ds[tag] for tag in ds.keys() if tag < 0x7FE00010})  # noqa: SIM118
+    buffer = DicomBytesIO()
+    buffer.is_little_endian, buffer.is_implicit_VR = True, implicit
+    write_dataset(buffer, stripped)
+    data = junk + buffer.getvalue()
+    result = dicomio.read_with_report(data, name="headerless")
+    assert result.dataset.PatientName == ds.PatientName
+    assert result.dataset.Rows == ds.Rows
+    if junk:  # pydicom itself reads a clean headerless data set, without warning
+        assert "no preamble and no file meta" in result.warnings[0]
+        assert f"starts at byte {len(junk)}" in result.warnings[0]
