@@ -2,8 +2,25 @@
 
 import streamlit as st
 
+from ui.layout import (
+    DUMP_PAGE,
+    METADATA_PAGE,
+    STRUCTURE_PAGE,
+    TAGS_PAGE,
+    UPLOAD_PAGE,
+    VALIDATE_PAGE,
+)
 from ui.state import init_session
 
 st.set_page_config(page_title="TBP DICOM Studio", page_icon="🩺", layout="wide")
 init_session()
-st.navigation([st.Page("pages/convert.py", title="Convert", default=True)]).run()
+st.navigation(
+    [
+        st.Page(UPLOAD_PAGE, title="Upload", default=True),
+        st.Page(METADATA_PAGE, title="Metadata"),
+        st.Page(TAGS_PAGE, title="Tags"),
+        st.Page(DUMP_PAGE, title="Dump"),
+        st.Page(STRUCTURE_PAGE, title="Structure"),
+        st.Page(VALIDATE_PAGE, title="Validate & Download"),
+    ]
+).run()

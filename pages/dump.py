@@ -1,0 +1,8 @@
+"""dump page (stub, being built)."""
+
+from __future__ import annotations
+
+from ui.layout import header, require_document
+
+header("dump", "stub")
+doc = require_document()

@@ -1,0 +1,8 @@
+"""metadata page (stub, being built)."""
+
+from __future__ import annotations
+
+from ui.layout import header, require_document
+
+header("metadata", "stub")
+doc = require_document()

@@ -1,0 +1,8 @@
+"""structure page (stub, being built)."""
+
+from __future__ import annotations
+
+from ui.layout import header, require_document
+
+header("structure", "stub")
+doc = require_document()

@@ -1,0 +1,8 @@
+"""upload page (stub, being built)."""
+
+from __future__ import annotations
+
+from ui.layout import header, require_document
+
+header("upload", "stub")
+doc = require_document()

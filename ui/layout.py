@@ -1,0 +1,64 @@
+"""The look shared by every page: title, caption, the document picker in the sidebar."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from tbp_core.workspace import Document, build_error, dataset_of
+from ui import state
+
+#: Page files, in sidebar order (app.py lists them; links between pages use them).
+UPLOAD_PAGE = "pages/upload.py"
+METADATA_PAGE = "pages/metadata.py"
+TAGS_PAGE = "pages/tags.py"
+DUMP_PAGE = "pages/dump.py"
+STRUCTURE_PAGE = "pages/structure.py"
+VALIDATE_PAGE = "pages/validate_download.py"
+
+
+def header(title: str, caption: str) -> None:
+    """Page title and one-line caption, and the sidebar document picker."""
+    st.title(title)
+    st.caption(caption)
+    _sidebar()
+
+
+def _sidebar() -> None:
+    docs = state.documents()
+    with st.sidebar:
+        if not docs:
+            st.caption("No document yet — upload one or load the samples on the Upload page.")
+            return
+        doc = state.current()
+        labels = {d.id: f"{d.name} ({'image' if d.kind == 'image' else 'DICOM'})" for d in docs}
+        ids = list(labels)
+        chosen = st.selectbox(
+            "Current document",
+            ids,
+            index=ids.index(doc.id) if doc else 0,
+            format_func=labels.__getitem__,
+            key="sidebar_current_document",
+        )
+        if doc is None or chosen != doc.id:
+            state.set_current(next(d for d in docs if d.id == chosen))
+
+
+def require_document() -> Document:
+    """The current document; without one, say where to get one and stop the page."""
+    doc = state.current()
+    if doc is None:
+        st.info("No document loaded yet.")
+        st.page_link(UPLOAD_PAGE, label="Upload an image or DICOM file, or load the samples")
+        st.stop()
+    assert doc is not None
+    return doc
+
+
+def require_dataset(doc: Document) -> None:
+    """Stop the page with the build error when the document has no dataset yet."""
+    problem = build_error(doc)
+    if problem is not None:
+        st.error(problem)
+        st.page_link(METADATA_PAGE, label="Fix it on the Metadata page")
+        st.stop()
+    dataset_of(doc)
