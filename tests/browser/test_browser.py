@@ -1,0 +1,185 @@
+"""The app in a real browser: Debian's chromium, driven by Playwright, against `streamlit run`.
+
+Starts the app on a free port, uploads a PNG, fills Patient's Name, downloads
+the DICOM and checks it with pydicom and dciodvfy; uploads a DICOM and finds a
+known tag on the Dump page. Screenshots of every page land in
+docs/screenshots/ (the README shows them).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pydicom
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import DATA, ROOT
+from tests.referee import dciodvfy
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+TIMEOUT_MS = 60_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("streamlit did not become healthy within 90 s")
+
+
+@pytest.fixture(scope="module")
+def app_url() -> Iterator[str]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, server)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed: apt-get install -y chromium (.ci/run does it)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-quic",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, app_url: str) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app_url)
+    expect(page.get_by_role("heading", name="Upload")).to_be_visible()
+    yield page
+    context.close()
+
+
+def _settle(page: Page) -> None:
+    """Wait until the script run triggered by the last interaction has finished."""
+    page.wait_for_timeout(300)
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=TIMEOUT_MS)
+
+
+def _go(page: Page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title).click()
+    _settle(page)
+
+
+def _upload(page: Page, path: Path) -> None:
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(
+        has_text="Images or DICOM files"
+    )
+    uploader.locator('input[type="file"]').set_input_files(str(path))
+    _settle(page)
+
+
+def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+def test_png_to_dicom_with_patient_name(page: Page, tmp_path: Path) -> None:
+    _upload(page, DATA / "png" / "basn2c08.png")
+    expect(page.get_by_text("basn2c08.png").first).to_be_visible()
+    _go(page, "Metadata")
+    for part, value in (("family name", "Müller"), ("given name", "Zoë")):
+        field = page.get_by_label(f"Patient's Name — {part}")
+        field.fill(value)
+        field.press("Enter")
+        _settle(page)
+    _go(page, "Validate & Download")
+    page.get_by_role("button", name="Prepare DICOM").click()
+    _settle(page)
+    with page.expect_download() as caught:
+        page.get_by_role("button", name="Download DICOM").click()
+    download = caught.value
+    assert download.suggested_filename == "basn2c08.dcm"
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    ds = pydicom.dcmread(target)
+    assert str(ds.PatientName) == "Müller^Zoë"
+    assert dciodvfy(target).errors == ()
+
+
+def test_dicom_upload_shows_a_known_tag_in_the_dump(page: Page) -> None:
+    _upload(page, DATA / "dicom" / "CT_small.dcm")
+    _go(page, "Dump")
+    expect(page.get_by_text("CompressedSamples^CT1").first).to_be_visible()
+    search = page.get_by_label("Search the dump")
+    search.fill("PatientName")
+    search.press("Enter")
+    _settle(page)
+    expect(page.get_by_text("(0010,0010)").first).to_be_visible()
+
+
+def test_screenshots_of_every_page(page: Page) -> None:
+    page.get_by_role("button", name="Load sample images").click()
+    _settle(page)
+    _shot(page, "1-upload")
+    for index, title in enumerate(
+        ["Metadata", "Tags", "Dump", "Structure", "Validate & Download"], start=2
+    ):
+        _go(page, title)
+        expect(page.get_by_role("heading", name=title).first).to_be_visible()
+        _shot(page, f"{index}-{title.split()[0].lower()}")
+    assert len(list(SCREENSHOTS.glob("*.png"))) >= 6
