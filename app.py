@@ -11,8 +11,10 @@ from ui.layout import (
     VALIDATE_PAGE,
 )
 from ui.state import init_session
+from ui.warmup import warm_up
 
 st.set_page_config(page_title="TBP DICOM Studio", page_icon="🩺", layout="wide")
+warm_up()
 init_session()
 st.navigation(
     [

@@ -1,8 +1,154 @@
-"""structure page (stub, being built)."""
+"""Structure: the current document explained as IOD → Information Entity → Module → Attribute."""
 
 from __future__ import annotations
 
-from ui.layout import header, require_document
+from collections import Counter
+from collections.abc import Iterable
 
-header("structure", "stub")
+import streamlit as st
+
+from tbp_core import explain, workspace
+from tbp_core.explain import AttributeNode, ModuleNode, StructureTree
+from ui.cache import memo
+from ui.layout import header, require_dataset, require_document
+
+#: Status → Streamlit badge colour.
+COLOURS = {
+    explain.PRESENT: "green",
+    explain.EMPTY: "orange",
+    explain.MISSING: "red",
+    explain.NOT_APPLICABLE: "gray",
+}
+USAGE = {"M": "mandatory", "C": "conditional", "U": "user option"}
+_MARKDOWN_SPECIALS = str.maketrans({c: f"\\{c}" for c in "\\`*_[]|<>~$#"})
+
+
+def _md(text: str) -> str:
+    """Text shown literally inside Markdown."""
+    return text.translate(_MARKDOWN_SPECIALS)
+
+
+def badge(status: str, count: int | None = None) -> str:
+    """A coloured Markdown badge for an attribute status (with a count when given)."""
+    label = status if count is None else f"{status}: {count}"
+    return f":{COLOURS.get(status, 'gray')}-badge[{label}]"
+
+
+def module_title(module: ModuleNode) -> str:
+    """The module's name as the standard writes it."""
+    return module.name
+
+
+def _counts(attributes: Iterable[AttributeNode]) -> Counter[str]:
+    return Counter(attribute.status for attribute in attributes)
+
+
+def _attribute_table(attributes: Iterable[AttributeNode], with_type: bool = True) -> str:
+    head = "| Status | Attribute | Keyword | Tag | Type | VR | VM |"
+    rule = "|---|---|---|---|:-:|:-:|:-:|"
+    if not with_type:
+        head, rule = "| Status | Attribute | Keyword | Tag | VR |", "|---|---|---|---|:-:|"
+    lines = [head, rule]
+    for attribute in attributes:
+        name = _md(attribute.name)
+        if attribute.url:
+            name = f"[{name}]({attribute.url})"
+        keyword = f"`{attribute.keyword}`" if attribute.keyword else ""
+        cells = [badge(attribute.status), name, keyword, attribute.tag]
+        cells += [attribute.type, attribute.vr, attribute.vm] if with_type else [attribute.vr]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _module_label(module: ModuleNode, counts: Counter[str]) -> str:
+    parts = [f"**{module_title(module)}**", USAGE.get(module.usage, module.usage)]
+    if not module.present:
+        parts.append(":gray[not in this file]")
+    else:
+        parts.append(f"{counts[explain.PRESENT]} present")
+    if counts[explain.EMPTY]:
+        parts.append(f":orange[{counts[explain.EMPTY]} empty]")
+    if counts[explain.MISSING]:
+        parts.append(f":red[**{counts[explain.MISSING]} missing**]")
+    return " · ".join(parts)
+
+
+def _show_module(module: ModuleNode, show_all: bool) -> None:
+    counts = _counts(module.attributes)
+    with st.expander(_module_label(module, counts), expanded=bool(counts[explain.MISSING])):
+        st.markdown(
+            f"Usage in this IOD: **{module.usage}** ({USAGE.get(module.usage, module.usage)}) · "
+            f"[{_md(module_title(module))} in the standard]({module.url})"
+        )
+        shown = [a for a in module.attributes if show_all or a.status != explain.NOT_APPLICABLE]
+        if shown:
+            st.markdown(_attribute_table(shown))
+        else:
+            st.caption("None of this module's attributes are in the file.")
+        hidden = len(module.attributes) - len(shown)
+        if hidden:
+            st.caption(f"{hidden} optional or conditional attributes that are absent are hidden.")
+
+
+def _glossary() -> None:
+    with st.sidebar.expander("Glossary", icon=":material/menu_book:"):
+        for term, meaning in explain.GLOSSARY.items():
+            st.markdown(f"**{term}** — {meaning}")
+
+
+def _summary(tree: StructureTree) -> None:
+    counts = _counts(a for ie in tree.ies for m in ie.modules for a in m.attributes)
+    badges = " ".join(badge(status, counts[status]) for status in COLOURS)
+    st.markdown(f"{badges} :blue-badge[outside the IOD: {len(tree.foreign)}]")
+    st.caption(
+        "**present**: in the file with a value · **empty**: in the file without a value · "
+        "**missing**: Type 1 or 2 of a module the file needs, but absent · "
+        "**not applicable**: optional (Type 3) or conditional and absent."
+    )
+
+
+header(
+    "Structure",
+    "How the current document is built: its IOD, the Information Entities and modules it is "
+    "made of, and the status of every attribute — with links to the standard.",
+)
+_glossary()
 doc = require_document()
+require_dataset(doc)
+ds = workspace.dataset_of(doc)
+tree: StructureTree = memo(doc, "structure", lambda: explain.build_structure(ds))
+
+title_column, link_column = st.columns([4, 1], vertical_alignment="center")
+title_column.subheader(tree.iod_name)
+title_column.caption(f"SOP Class UID {tree.sop_class_uid or '(none)'}")
+if tree.iod:
+    link_column.link_button(
+        "Open in the standard", f"{explain.BROWSER}/{tree.iod}", icon=":material/open_in_new:"
+    )
+else:
+    reason = (
+        f"The SOP Class UID '{tree.sop_class_uid}' is not one the standard's tables know"
+        if tree.sop_class_uid
+        else "The file has no SOP Class UID"
+    )
+    st.warning(f"{reason}, so there is no IOD to explain it against; every attribute is listed.")
+
+_summary(tree)
+show_all = st.toggle(
+    "Show absent optional attributes",
+    key="structure_show_all",
+    help="Also list Type 3 and conditional attributes that are not in the file.",
+)
+for ie in tree.ies:
+    st.markdown(f"#### {_md(ie.name)}")
+    for module in ie.modules:
+        _show_module(module, show_all)
+
+if tree.foreign:
+    st.markdown("#### Outside the IOD's modules")
+    with st.expander(
+        f"{len(tree.foreign)} attributes belong to no module of this IOD "
+        "(private tags, other IODs' attributes)",
+        expanded=not tree.ies,
+    ):
+        st.markdown(_attribute_table(tree.foreign, with_type=False))

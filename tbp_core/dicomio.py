@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, BinaryIO
 from pydicom import datadict
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
+from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import data_element_generator, dcmread, read_dataset, read_partial
-from pydicom.filewriter import dcmwrite
+from pydicom.filewriter import dcmwrite, write_file_meta_info
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.tag import BaseTag
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, generate_uid
@@ -62,6 +63,9 @@ def file_meta_for(
     meta.TransferSyntaxUID = transfer_syntax_uid
     meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID
     meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+    # Writing the group once fills in File Meta Information Group Length, so an
+    # in-memory dataset validates like the written file.
+    write_file_meta_info(DicomBytesIO(), meta, enforce_standard=True)
     return meta
 
 

@@ -33,6 +33,7 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
 
 import tbp_core.private as tbp_private
+from tbp_core.pixelbuffer import value_length
 
 #: Text values longer than this many characters are shortened.
 MAX_TEXT = 64
@@ -261,7 +262,10 @@ def _value_text(elem: DataElement) -> str:
             return _encapsulated_text("OB", bytes(value), True)
         return f"<{vr}, {format_size(len(value))}>"
     if vr in _BINARY_VRS and not isinstance(value, str):
-        return f"<{vr}, {format_size(len(bytes(value)))}>" if _is_buffer(value) else ""
+        size = value_length(value)
+        if size is None and _is_buffer(value):
+            size = len(bytes(value))
+        return f"<{vr}, {format_size(size)}>" if size is not None else ""
     if isinstance(value, MultiValue | list | tuple):
         return _shorten("\\".join(_text(v, vr) for v in value))
     return _shorten(_text(value, vr))
@@ -356,10 +360,7 @@ def _node(ds: Dataset, tag: BaseTag, path_prefix: str, depth: int, opts: _Option
 
 
 def _length_of(elem: DataElement) -> int | None:
-    value = elem.value
-    if isinstance(value, bytes | bytearray):
-        return len(value)
-    return None
+    return value_length(elem.value)
 
 
 def _nodes(ds: Dataset, path_prefix: str, depth: int, opts: _Options) -> tuple[DumpNode, ...]:

@@ -125,9 +125,24 @@ class StructureTree:
     foreign: tuple[AttributeNode, ...]
 
 
+_ACRONYMS = frozenset(
+    {"2d", "3d", "cr", "ct", "dx", "ecg", "hl7", "icc", "id", "io", "iod", "ivus", "lut", "mg"}
+    | {"mr", "nm", "oct", "op", "ot", "pet", "pr", "ps", "rt", "sc", "sm", "sop", "sr", "uid"}
+    | {"us", "vl", "voi", "xa", "xrf"}
+)
+_SMALL_WORDS = frozenset({"a", "an", "and", "for", "in", "of", "on", "or", "the", "to", "with"})
+
+
 def _title(key: str) -> str:
+    """'frame-of-reference' → 'Frame of Reference', 'voi-lut' → 'VOI LUT'."""
+    words = key.split("-")
     return " ".join(
-        word.upper() if len(word) <= 2 else word.capitalize() for word in key.split("-")
+        word.upper()
+        if word in _ACRONYMS
+        else word
+        if word in _SMALL_WORDS and index
+        else word.capitalize()
+        for index, word in enumerate(words)
     )
 
 

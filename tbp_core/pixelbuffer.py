@@ -61,3 +61,27 @@ class PixelBufferReader(io.BufferedReader):
     def __deepcopy__(self, memo: dict[int, Any]) -> PixelBufferReader:
         """A new reader over the same (immutable in practice) pixel buffer."""
         return PixelBufferReader(self.buffer_bytes)
+
+
+def value_length(value: object) -> int | None:
+    """Length in bytes of a binary element value, without reading a buffered one.
+
+    Parameters
+    ----------
+    value : object
+        An element's value: bytes, bytearray, or a seekable binary stream such as
+        :class:`PixelBufferReader` (pydicom's buffered values).
+
+    Returns
+    -------
+    int or None
+        The length, or None for values that are neither.
+    """
+    if isinstance(value, bytes | bytearray | memoryview):
+        return len(value)
+    if isinstance(value, io.IOBase) and value.seekable():
+        position = value.tell()
+        end = value.seek(0, io.SEEK_END)
+        value.seek(position)
+        return end
+    return None

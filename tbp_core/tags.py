@@ -40,6 +40,7 @@ from pydicom.valuerep import VR, validate_value
 from tbp_core import standard
 from tbp_core.errors import MetadataError, TagEditError
 from tbp_core.metadata import normalise_value
+from tbp_core.pixelbuffer import value_length
 
 __all__ = [
     "TABLE_COLUMNS",
@@ -240,7 +241,7 @@ def _value_text(element: DataElement) -> str:
         count = len(value) if value is not None else 0
         return f"{count} item" + ("" if count == 1 else "s")
     if element.VR in _BINARY_VRS or element.tag in _PIXEL_TAGS:
-        size = len(value) if isinstance(value, bytes | bytearray) else 0
+        size = value_length(value) or 0
         return f"<{element.VR}, {_size_text(size)}>"
     if value is None:
         return ""

@@ -16,6 +16,10 @@ STRUCTURE_PAGE = "pages/structure.py"
 VALIDATE_PAGE = "pages/validate_download.py"
 
 
+#: Widget key of the sidebar's document picker.
+SIDEBAR_PICKER_KEY = "sidebar_current_document"
+
+
 def header(title: str, caption: str) -> None:
     """Page title and one-line caption, and the sidebar document picker."""
     st.title(title)
@@ -31,16 +35,23 @@ def _sidebar() -> None:
             return
         doc = state.current()
         labels = {d.id: f"{d.name} ({'image' if d.kind == 'image' else 'DICOM'})" for d in docs}
-        ids = list(labels)
-        chosen = st.selectbox(
+        if doc is not None:  # follow changes of the current document made elsewhere
+            st.session_state[SIDEBAR_PICKER_KEY] = doc.id
+        st.selectbox(
             "Current document",
-            ids,
-            index=ids.index(doc.id) if doc else 0,
+            list(labels),
             format_func=labels.__getitem__,
-            key="sidebar_current_document",
+            key=SIDEBAR_PICKER_KEY,
+            on_change=_picked,
         )
-        if doc is None or chosen != doc.id:
-            state.set_current(next(d for d in docs if d.id == chosen))
+
+
+def _picked() -> None:
+    """Make the document chosen in the sidebar picker current."""
+    wanted = st.session_state.get(SIDEBAR_PICKER_KEY)
+    for doc in state.documents():
+        if doc.id == wanted:
+            state.set_current(doc)
 
 
 def require_document() -> Document:

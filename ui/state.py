@@ -113,5 +113,22 @@ def upload_errors() -> list[str]:
 def remove(doc: Document) -> None:
     """Drop a document from the session."""
     st.session_state[DOCUMENTS] = [d for d in documents() if d.id != doc.id]
+    seen: set[str] = st.session_state[SEEN_UPLOADS]
+    seen.discard(f"{doc.name}:{hashlib.sha1(doc.data).hexdigest()}")  # may be uploaded again
     if st.session_state.get(CURRENT) == doc.id:
         st.session_state[CURRENT] = None
+
+
+PAGE_STORES = "page_stores"
+
+
+def page_store(page: str) -> dict[str, object]:
+    """A page's own scratch space in the session: messages for its next run, counters.
+
+    Parameters
+    ----------
+    page : str
+        The page's name, e.g. ``"tags"``; each page gets its own dict.
+    """
+    stores: dict[str, dict[str, object]] = st.session_state.setdefault(PAGE_STORES, {})
+    return stores.setdefault(page, {})

@@ -1,0 +1,295 @@
+"""Validate & Download through AppTest: findings by module, and the bytes the buttons serve.
+
+The bytes of an ``st.download_button`` live in Streamlit's media file storage,
+which AppTest creates afresh for each run and drops afterwards. The ``served``
+fixture records what the real storage is given (file id → bytes and file name),
+so a test reads exactly what the button's URL would serve.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.uid import ExplicitVRLittleEndian, JPEGLSLossless
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from tbp_core import tags
+from tbp_core.images import load_image
+from tbp_core.iods import DERMOSCOPIC
+from tbp_core.workspace import Document, apply_tag_edit, undo_last_edit
+from tests.conftest import DATA, ROOT
+from tests.referee import dciodvfy
+from ui.layout import METADATA_PAGE, TAGS_PAGE, VALIDATE_PAGE
+from ui.state import CURRENT, DOCUMENTS
+
+PNG = DATA / "png" / "basn2c08.png"
+CT = DATA / "dicom" / "CT_small.dcm"
+NAME_PARTS = {"family": "Müller", "given": "Zoë", "middle": "Renée"}
+NAME = "Müller^Zoë^Renée"
+
+Served = dict[str, tuple[bytes, str | None]]
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
+    """File id → (bytes, file name) of everything put in the media file storage."""
+    record: Served = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def load_and_get_id(
+        self: MemoryMediaFileStorage,
+        path_or_data: str | bytes,
+        mimetype: str,
+        kind: Any,
+        filename: str | None = None,
+    ) -> str:
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        if isinstance(path_or_data, bytes):
+            record[file_id] = (path_or_data, filename)
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
+    yield record
+
+
+@pytest.fixture
+def at() -> AppTest:
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def _upload(at: AppTest, *paths: Path) -> None:
+    mime = "application/octet-stream"
+    files = [(path.name, path.read_bytes(), mime) for path in paths]
+    at.file_uploader(key="upload_files").set_value(files).run()
+    assert not at.exception, at.exception
+
+
+def _documents(at: AppTest) -> list[Document]:
+    docs: list[Document] = at.session_state[DOCUMENTS]
+    return docs
+
+
+def _current(at: AppTest) -> Document:
+    return next(d for d in _documents(at) if d.id == at.session_state[CURRENT])
+
+
+def _validate_page(at: AppTest) -> None:
+    at.switch_page(VALIDATE_PAGE).run()
+    assert not at.exception, at.exception
+
+
+def _download_labels(at: AppTest) -> list[str]:
+    return [button.label for button in at.download_button]
+
+
+def _downloaded(at: AppTest, served: Served, label: str) -> tuple[bytes, str | None]:
+    """The bytes and file name the download button labelled ``label`` serves."""
+    button = next(b for b in at.download_button if b.label == label)
+    url = button.proto.url
+    assert url, f"{label!r} has no URL"
+    return served[PurePosixPath(url).stem]
+
+
+def _prepare_and_download(
+    at: AppTest, served: Served, which: str = "one"
+) -> tuple[bytes, str | None]:
+    label = "Download DICOM" if which == "one" else "Download all (.zip)"
+    assert label not in _download_labels(at)  # built only when asked
+    at.button(key=f"vd_prepare_{which}").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    return _downloaded(at, served, label)
+
+
+def _errors_on_page(at: AppTest) -> list[str]:
+    return [str(e.value) for e in at.error]
+
+
+def _fill_patient_name(at: AppTest) -> None:
+    """Type the name's parts into the Metadata page's agreed inputs."""
+    at.switch_page(METADATA_PAGE).run()
+    assert not at.exception, at.exception
+    for part, value in NAME_PARTS.items():
+        at.text_input(key=f"meta_PatientName_{part}").input(value).run()
+        assert not at.exception, at.exception
+
+
+def test_png_with_patient_name_downloads_as_valid_dicom(
+    at: AppTest, served: Served, tmp_path: Path
+) -> None:
+    _upload(at, PNG)
+    _fill_patient_name(at)
+    _validate_page(at)
+    payload, file_name = _prepare_and_download(at, served)
+    assert file_name == "basn2c08.dcm"
+    target = tmp_path / file_name
+    target.write_bytes(payload)
+    ds = pydicom.dcmread(target)
+    assert str(ds.PatientName) == NAME
+    assert ds.file_meta.TransferSyntaxUID == ExplicitVRLittleEndian
+    source = load_image(PNG.read_bytes(), PNG.name)
+    assert np.array_equal(ds.pixel_array, source.pixels)
+    report = dciodvfy(target)
+    assert report.errors == (), report.output
+    assert report.unexplained_warnings == (), report.output
+
+
+def test_a_converted_png_shows_no_errors_like_the_referee(at: AppTest) -> None:
+    """The page validates what it will write: dciodvfy finds no error, nor may the page."""
+    _upload(at, PNG)
+    _validate_page(at)
+    errors = [m.value for m in at.markdown if ":red-badge" in m.value]
+    assert errors == []
+    assert at.success and "No errors" in at.success[0].value
+
+
+def test_dicom_tag_edit_is_in_the_download(at: AppTest, served: Served) -> None:
+    _upload(at, CT)
+    doc = _current(at)
+    edit = tags.SetValue("StudyDescription", "Edited in Validate & Download test")
+    assert apply_tag_edit(doc, edit).applied
+    _validate_page(at)
+    assert at.selectbox(key="vd_transfer_syntax").value == "keep"
+    payload, file_name = _prepare_and_download(at, served)
+    assert file_name == "CT_small.dcm"
+    ds = pydicom.dcmread(io.BytesIO(payload))
+    assert ds.StudyDescription == "Edited in Validate & Download test"
+    assert ds.SOPInstanceUID == pydicom.dcmread(CT).SOPInstanceUID
+    assert np.array_equal(ds.pixel_array, pydicom.dcmread(CT).pixel_array)
+
+
+def test_an_edit_after_preparing_asks_for_a_fresh_build(at: AppTest, served: Served) -> None:
+    _upload(at, CT)
+    _validate_page(at)
+    first, _ = _prepare_and_download(at, served)
+    assert pydicom.dcmread(io.BytesIO(first)).PatientID != "NEW-ID"
+    assert apply_tag_edit(_current(at), tags.SetValue("PatientID", "NEW-ID")).applied
+    at.run()
+    assert "Download DICOM" not in _download_labels(at)  # the old bytes are not offered
+    second, _ = _prepare_and_download(at, served)
+    assert pydicom.dcmread(io.BytesIO(second)).PatientID == "NEW-ID"
+
+
+def test_jpeg_ls_choice_gives_a_jpeg_ls_file_dciodvfy_accepts(
+    at: AppTest, served: Served, tmp_path: Path
+) -> None:
+    _upload(at, PNG)
+    _validate_page(at)
+    chooser = at.selectbox(key="vd_transfer_syntax")
+    assert "JPEG-LS lossless" in chooser.options  # labels shown, names used
+    chooser.set_value("jpeg-ls").run()
+    assert not at.exception, at.exception
+    payload, file_name = _prepare_and_download(at, served)
+    target = tmp_path / str(file_name)
+    target.write_bytes(payload)
+    ds = pydicom.dcmread(target)
+    assert ds.file_meta.TransferSyntaxUID == JPEGLSLossless
+    assert np.array_equal(ds.pixel_array, load_image(PNG.read_bytes(), PNG.name).pixels)
+    report = dciodvfy(target)
+    assert report.errors == (), report.output
+
+
+def test_zip_holds_one_uniquely_named_dicom_per_document(at: AppTest, served: Served) -> None:
+    at.button(key="upload_samples").click().run()
+    # A DICOM file named like the PNG's output: the zip must not overwrite one with the other.
+    clash = DATA / "png" / "basn2c08.png"
+    _upload(at, clash)
+    at.file_uploader(key="upload_files").set_value(
+        [("basn2c08.dcm", CT.read_bytes(), "application/dicom")]
+    ).run()
+    docs = _documents(at)
+    assert len(docs) == 4
+    _validate_page(at)
+    payload, file_name = _prepare_and_download(at, served, "all")
+    assert str(file_name).endswith(".zip")
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        names = archive.namelist()
+        assert len(names) == len(set(names)) == len(docs)
+        assert all(name.endswith(".dcm") for name in names)
+        read = [pydicom.dcmread(io.BytesIO(archive.read(name))) for name in names]
+    assert {str(ds.SOPInstanceUID) for ds in read} == {d.sop_instance_uid for d in docs}
+
+
+def _finding_expanders(at: AppTest, module_title: str) -> list[Any]:
+    return [e for e in at.expander if e.label.startswith(f"{module_title} — ")]
+
+
+def test_missing_type1_is_listed_under_its_module_with_a_link(at: AppTest) -> None:
+    _upload(at, CT)
+    _validate_page(at)
+    assert at.success and "No errors" in at.success[0].value
+    assert apply_tag_edit(_current(at), tags.DeleteElement("Modality")).applied
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.success
+    assert any("1 error" in m.value for m in at.markdown)
+    [series] = _finding_expanders(at, "General Series")
+    assert series.label.startswith("General Series — 1 error")
+    [finding] = [m.value for m in series.markdown if "Modality" in m.value]
+    assert "(0008,0060)" in finding and "error" in finding
+    # Modality is not a form field: the Tags page fixes it.
+    assert [link.proto.page for link in series.get("page_link")] == [Path(TAGS_PAGE).stem]
+    # Groups with errors come first.
+    assert at.expander[0].label == series.label
+
+
+def test_a_form_attribute_links_to_the_metadata_page(at: AppTest) -> None:
+    _upload(at, PNG)
+    assert apply_tag_edit(_current(at), tags.DeleteElement("PatientName")).applied
+    _validate_page(at)
+    [patient] = _finding_expanders(at, "Patient")
+    assert "(0010,0010)" in patient.markdown[0].value
+    links = [link.proto.page for link in patient.get("page_link")]
+    assert links == [Path(METADATA_PAGE).stem]
+
+
+def test_an_export_error_is_shown_and_the_page_keeps_working(at: AppTest, served: Served) -> None:
+    _upload(at, CT)
+    doc = _current(at)
+    assert apply_tag_edit(doc, tags.DeleteElement("SOPInstanceUID")).applied
+    _validate_page(at)
+    at.button(key="vd_prepare_one").click().run()
+    assert not at.exception, at.exception
+    [message] = _errors_on_page(at)
+    assert "CT_small.dcm" in message and "SOPInstanceUID" in message
+    assert "Download DICOM" not in _download_labels(at)
+    # Undoing the edit makes the file downloadable again.
+    assert undo_last_edit(doc) is not None
+    at.run()
+    payload, _ = _prepare_and_download(at, served)
+    assert pydicom.dcmread(io.BytesIO(payload)).SOPInstanceUID == doc.sop_instance_uid
+
+
+def test_a_document_that_cannot_be_built_stops_with_its_message(at: AppTest) -> None:
+    _upload(at, PNG)
+    doc = _current(at)
+    doc.iod = DERMOSCOPIC
+    doc.touch()
+    _validate_page(at)
+    assert _errors_on_page(at), "the build error is shown"
+    assert not at.download_button and not at.button
+
+
+def test_transfer_syntax_choices_follow_the_current_document(at: AppTest) -> None:
+    _upload(at, PNG, DATA / "dicom" / "JPEG2000.dcm")
+    png, j2k = _documents(at)
+    at.session_state[CURRENT] = png.id
+    _validate_page(at)
+    at.selectbox(key="vd_transfer_syntax").set_value("rle").run()
+    assert at.selectbox(key="vd_transfer_syntax").value == "rle"
+    at.session_state[CURRENT] = j2k.id
+    at.run()
+    assert not at.exception, at.exception
+    chooser = at.selectbox(key="vd_transfer_syntax")
+    assert chooser.value == "keep"
+    assert len(chooser.options) == 2  # as read, or uncompressed
