@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/streamlit run app.py
+	$(BIN)/streamlit run app.py -- --samples
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -30,6 +30,9 @@ test: $(STAMP) lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python bench/convert.py --repeats 5
+	$(BIN)/python bench/validate.py
+	$(BIN)/python bench/inspect_speed.py
+	$(BIN)/python bench/app_rerun.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

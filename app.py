@@ -1,4 +1,10 @@
-"""TBP DICOM Studio — router only: page config, session defaults, navigation."""
+"""TBP DICOM Studio — router only: page config, session defaults, navigation.
+
+`streamlit run app.py -- --samples` (what `make run` does) opens every new
+session on the sample images.
+"""
+
+import sys
 
 import streamlit as st
 
@@ -10,12 +16,13 @@ from ui.layout import (
     UPLOAD_PAGE,
     VALIDATE_PAGE,
 )
-from ui.state import init_session
+from ui.state import init_session, load_samples
 from ui.warmup import warm_up
 
 st.set_page_config(page_title="TBP DICOM Studio", page_icon="🩺", layout="wide")
 warm_up()
-init_session()
+if init_session() and "--samples" in sys.argv[1:]:
+    load_samples()
 st.navigation(
     [
         st.Page(UPLOAD_PAGE, title="Upload", default=True),

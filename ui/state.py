@@ -17,7 +17,6 @@ from tbp_core.iods import SeriesContext, new_series_context
 from tbp_core.workspace import Document, open_document
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
-SAMPLE_IMAGES = (SAMPLE_DIR / "regional_back.png", SAMPLE_DIR / "dermoscopic_lesion.png")
 
 DOCUMENTS = "documents"
 CURRENT = "current_document"
@@ -27,14 +26,16 @@ UPLOAD_ERRORS = "upload_errors"
 MEMO = "memo"
 
 
-def init_session() -> None:
-    """Set the session's defaults once."""
+def init_session() -> bool:
+    """Set the session's defaults once; return True on the session's first run."""
+    first = DOCUMENTS not in st.session_state
     st.session_state.setdefault(DOCUMENTS, [])
     st.session_state.setdefault(CURRENT, None)
     st.session_state.setdefault(CONTEXT, new_series_context())
     st.session_state.setdefault(SEEN_UPLOADS, set())
     st.session_state.setdefault(UPLOAD_ERRORS, [])
     st.session_state.setdefault(MEMO, {})
+    return first
 
 
 def documents() -> list[Document]:
@@ -96,6 +97,10 @@ def add_file(name: str, data: bytes) -> Document | None:
 
 def _next_instance_number() -> int:
     return sum(doc.kind == "image" for doc in documents()) + 1
+
+
+#: The bundled sample images, in the order they are opened.
+SAMPLE_IMAGES = (SAMPLE_DIR / "regional_back.png", SAMPLE_DIR / "dermoscopic_lesion.png")
 
 
 def load_samples() -> list[Document]:

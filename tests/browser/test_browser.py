@@ -1,5 +1,7 @@
 """The app in a real browser: Debian's chromium, driven by Playwright, against `streamlit run`.
 
+The server is started as `make run` starts it, on the sample images.
+
 Starts the app on a free port, uploads a PNG, fills Patient's Name, downloads
 the DICOM and checks it with pydicom and dciodvfy; uploads a DICOM and finds a
 known tag on the Dump page. Screenshots of every page land in
@@ -67,6 +69,8 @@ def app_url() -> Iterator[str]:
             "true",
             "--browser.gatherUsageStats",
             "false",
+            "--",
+            "--samples",  # as `make run` does: every new session opens on the samples
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -116,8 +120,14 @@ def page(browser: Browser, app_url: str) -> Iterator[Page]:
 
 def _settle(page: Page) -> None:
     """Wait until the script run triggered by the last interaction has finished."""
-    page.wait_for_timeout(300)
-    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    for busy in (
+        '[data-testid="stStatusWidget"]',
+        '[data-testid="stSkeleton"]',
+        '[data-stale="true"]',
+    ):
+        expect(page.locator(busy)).to_have_count(0, timeout=TIMEOUT_MS)
+    page.wait_for_load_state("networkidle")
 
 
 def _go(page: Page, title: str) -> None:
@@ -173,13 +183,19 @@ def test_dicom_upload_shows_a_known_tag_in_the_dump(page: Page) -> None:
 
 
 def test_screenshots_of_every_page(page: Page) -> None:
-    page.get_by_role("button", name="Load sample images").click()
     _settle(page)
+    expect(page.get_by_text("regional_back.png").first).to_be_visible()  # opened on the samples
+    page.get_by_role("button", name="Load sample images").click()  # idempotent
+    _settle(page)
+    page.mouse.move(0, 0)
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+    page.wait_for_timeout(1000)  # let Plotly finish drawing
     _shot(page, "1-upload")
     for index, title in enumerate(
         ["Metadata", "Tags", "Dump", "Structure", "Validate & Download"], start=2
     ):
         _go(page, title)
         expect(page.get_by_role("heading", name=title).first).to_be_visible()
+        page.mouse.move(0, 0)
         _shot(page, f"{index}-{title.split()[0].lower()}")
     assert len(list(SCREENSHOTS.glob("*.png"))) >= 6

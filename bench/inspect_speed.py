@@ -1,6 +1,6 @@
 """Time opening the 150 MB produced file and building its dump, table and structure.
 
-Run by hand: ``.venv/bin/python bench/inspect.py [FILE]``. The file defaults to
+Run by hand: ``.venv/bin/python bench/inspect_speed.py [FILE]``. The file defaults to
 ``bench/out/ours.dcm`` (made by ``bench/convert.py``). Prints the median of 20
 in-process runs of read + dump tree + tag table + structure tree; target ≤ 100 ms.
 """
@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-# This file's name shadows the standard library's ``inspect`` when run as a script:
-# take its folder off the import path before tbp_core (and dataclasses) import it.
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
 DEFAULT = HERE / "out" / "ours.dcm"
 RUNS = 20
@@ -25,7 +23,7 @@ TARGET_MS = 100.0
 
 
 def _steps() -> dict[str, Callable[[Any], object]]:
-    """The inspection steps available now (dump and tags may still be in progress)."""
+    """The inspection steps, by name."""
     from tbp_core.explain import build_structure
 
     steps: dict[str, Callable[[Any], object]] = {}
