@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean venv
+.PHONY: run test lint typecheck bench clean venv system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,7 +15,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# dcmtk and chromium (tests/), installed with apt-get when missing.
+system-deps:
+	./tools/system-deps.sh
+
 run: $(STAMP)
+	./tools/system-deps.sh --optional
 	$(BIN)/streamlit run app.py -- --samples
 
 lint: $(STAMP)
@@ -25,7 +30,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) lint typecheck
+test: $(STAMP) system-deps lint typecheck
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
