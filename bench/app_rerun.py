@@ -53,7 +53,7 @@ from streamlit.runtime.scriptrunner.script_runner import ScriptRunner  # noqa: E
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData  # noqa: E402, TID251
 from streamlit.testing.v1 import AppTest  # noqa: E402, TID251 (drives the app, as tests/app do)
 
-from tbp_core.workspace import Document, set_metadata  # noqa: E402
+from tbp_core.session.workspace import Document, set_metadata  # noqa: E402
 from ui.layout import (  # noqa: E402
     DUMP_PAGE,
     METADATA_PAGE,

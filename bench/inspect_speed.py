@@ -24,17 +24,17 @@ TARGET_MS = 100.0
 
 def _steps() -> dict[str, Callable[[Any], object]]:
     """The inspection steps, by name."""
-    from tbp_core.explain import build_structure
+    from tbp_core.inspection.explain import build_structure
 
     steps: dict[str, Callable[[Any], object]] = {}
     try:
-        from tbp_core.dump import build_tree
+        from tbp_core.inspection.dump import build_tree
 
         steps["dump.build_tree"] = build_tree
     except ImportError as exc:
         print(f"not timed: dump.build_tree ({exc})")
     try:
-        from tbp_core.tags import to_table
+        from tbp_core.inspection.tags import to_table
 
         steps["tags.to_table"] = to_table
     except ImportError as exc:
@@ -45,7 +45,7 @@ def _steps() -> dict[str, Callable[[Any], object]]:
 
 def main() -> int:
     """Run the benchmark and print the median timings."""
-    from tbp_core.dicomio import read
+    from tbp_core.fileio.dicomio import read
 
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT
     if not path.exists():

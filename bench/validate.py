@@ -17,8 +17,8 @@ from pathlib import Path
 
 from pydicom.dataelem import RawDataElement
 
-from tbp_core.dicomio import read
-from tbp_core.validate import validate
+from tbp_core.fileio.dicomio import read
+from tbp_core.validation.validate import validate
 
 HERE = Path(__file__).resolve().parent
 TARGET = HERE / "out" / "ours.dcm"

@@ -8,8 +8,9 @@ from pathlib import PurePath
 
 import streamlit as st
 
-from tbp_core import dump, workspace
-from tbp_core.dump import DumpNode, DumpTree, SearchHit
+from tbp_core.inspection import dump
+from tbp_core.inspection.dump import DumpNode, DumpTree, SearchHit
+from tbp_core.session import workspace
 from ui.cache import memo
 from ui.layout import header, require_dataset, require_document
 

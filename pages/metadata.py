@@ -1,6 +1,6 @@
 """Metadata: the current document's DICOM attributes as a form, checked as you go.
 
-Fields are grouped by Information Entity, then module (tbp_core.formfields).
+Fields are grouped by Information Entity, then module (tbp_core.session.formfields).
 Every widget keeps its value in st.session_state under ``meta_<Keyword>``; the
 keys are filled from the document whenever it changes (another document, an
 applied edit, a template) and otherwise left alone, so what was typed stays.
@@ -16,12 +16,15 @@ from typing import Any
 
 import streamlit as st
 
-from tbp_core import anatomy, formfields, metadata, private, standard, workspace
+from tbp_core import standard
+from tbp_core.building import metadata
 from tbp_core.errors import MetadataError, TbpError
-from tbp_core.findings import Finding, ValidationReport
-from tbp_core.formfields import FieldFindings, FormField, FormSection
-from tbp_core.validate import validate
-from tbp_core.workspace import Document
+from tbp_core.session import formfields, workspace
+from tbp_core.session.formfields import FieldFindings, FormField, FormSection
+from tbp_core.session.workspace import Document
+from tbp_core.standard import anatomy, private
+from tbp_core.validation.findings import Finding, ValidationReport
+from tbp_core.validation.validate import validate
 from ui import form, state
 from ui.cache import memo
 from ui.layout import TAGS_PAGE, UPLOAD_PAGE, VALIDATE_PAGE, header, require_document

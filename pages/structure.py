@@ -7,8 +7,9 @@ from collections.abc import Iterable
 
 import streamlit as st
 
-from tbp_core import explain, workspace
-from tbp_core.explain import AttributeNode, ModuleNode, StructureTree
+from tbp_core.inspection import explain
+from tbp_core.inspection.explain import AttributeNode, ModuleNode, StructureTree
+from tbp_core.session import workspace
 from ui.cache import memo
 from ui.layout import header, require_dataset, require_document
 

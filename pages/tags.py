@@ -6,9 +6,10 @@ import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 from pydicom.valuerep import VR
 
-from tbp_core import tableedits, tags, workspace
 from tbp_core.errors import TagEditError
-from tbp_core.workspace import Document
+from tbp_core.inspection import tableedits, tags
+from tbp_core.session import workspace
+from tbp_core.session.workspace import Document
 from ui import tagtable
 from ui.cache import memo
 from ui.layout import header, require_dataset, require_document

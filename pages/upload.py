@@ -7,10 +7,10 @@ from pathlib import PurePath
 import streamlit as st
 from pydicom.uid import UID
 
+from tbp_core.building.iods import IODS
 from tbp_core.errors import TbpError
-from tbp_core.iods import IODS
+from tbp_core.session.workspace import Document, dataset_of, set_iod
 from tbp_core.standard import iod_for_sop_class
-from tbp_core.workspace import Document, dataset_of, set_iod
 from ui import state
 from ui.layout import header
 from ui.viewer import cached_thumbnail, show_viewer

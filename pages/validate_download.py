@@ -13,15 +13,15 @@ from collections.abc import Sequence
 import streamlit as st
 
 from tbp_core.errors import TbpError
-from tbp_core.findings import Finding, ValidationReport
-from tbp_core.validate import validate
-from tbp_core.workspace import (
+from tbp_core.session.workspace import (
     Document,
     dataset_of,
     export_bytes,
     export_zip,
     transfer_syntax_choices,
 )
+from tbp_core.validation.findings import Finding, ValidationReport
+from tbp_core.validation.validate import validate
 from ui import state
 from ui.cache import memo
 from ui.layout import METADATA_PAGE, TAGS_PAGE, header, require_dataset, require_document

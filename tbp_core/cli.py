@@ -16,15 +16,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tbp_core import __version__, dicomio, dump, tags
-from tbp_core.codecs import DEFAULT_TRANSFER_SYNTAX, TRANSFER_SYNTAXES
-from tbp_core.convert import Converted, ConvertOptions, convert_image, dicom_file_name
+from tbp_core import __version__
+from tbp_core.building.codecs import DEFAULT_TRANSFER_SYNTAX, TRANSFER_SYNTAXES
+from tbp_core.building.convert import Converted, ConvertOptions, convert_image, dicom_file_name
+from tbp_core.building.iods import IODS, get_iod, new_series_context
+from tbp_core.building.metadata import merge_metadata, parse_assignment, parse_template
 from tbp_core.errors import TbpError
-from tbp_core.findings import ValidationReport
-from tbp_core.images import DEFAULT_MAX_PIXELS
-from tbp_core.iods import IODS, get_iod, new_series_context
-from tbp_core.metadata import merge_metadata, parse_assignment, parse_template
-from tbp_core.validate import validate
+from tbp_core.fileio import dicomio
+from tbp_core.inspection import dump, tags
+from tbp_core.sources.images import DEFAULT_MAX_PIXELS
+from tbp_core.validation.findings import ValidationReport
+from tbp_core.validation.validate import validate
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -289,7 +291,7 @@ def _report(converted: Converted, target: Path, *, verbose: bool) -> None:
     for notice in converted.notices:
         print(f"  note: {notice}")
     if verbose:
-        from tbp_core.exif import format_report
+        from tbp_core.sources.exif import format_report
 
         print(format_report(converted.instance.exif))
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from pydicom._dicom_dict import RepeatersDictionary
 from pydicom.datadict import DicomDictionary
 
-from tbp_core.dicomio import read
 from tbp_core.errors import TbpError
-from tbp_core.validate import validate
+from tbp_core.fileio.dicomio import read
+from tbp_core.validation.validate import validate
 from tests.referee import dciodvfy
 
 _TYPE = re.compile(

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from tbp_core.workspace import Document
+from tbp_core.session.workspace import Document
 from ui.state import MEMO
 
 T = TypeVar("T")

@@ -14,8 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from tbp_core.findings import Finding
-from tbp_core.formfields import FormField
+from tbp_core.session.formfields import FormField
+from tbp_core.validation.findings import Finding
 
 #: Widget key prefix of the Metadata page.
 PREFIX = "meta_"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tbp_core.workspace import Document, build_error, dataset_of
+from tbp_core.session.workspace import Document, build_error, dataset_of
 from ui import state
 
 #: Page files, in sidebar order (app.py lists them; links between pages use them).

@@ -1,6 +1,6 @@
 """Session state: the only place that names ``st.session_state`` keys.
 
-A session holds a list of :class:`tbp_core.workspace.Document` (uploaded images
+A session holds a list of :class:`tbp_core.session.workspace.Document` (uploaded images
 and DICOM files, decoded once) and which one is current. Everything lives in
 memory, per session; nothing is written to disk.
 """
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import streamlit as st
 
+from tbp_core.building.iods import SeriesContext, new_series_context
 from tbp_core.errors import TbpError
-from tbp_core.iods import SeriesContext, new_series_context
-from tbp_core.workspace import Document, open_document
+from tbp_core.session.workspace import Document, open_document
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 

@@ -15,9 +15,10 @@ from typing import Any, cast
 import pandas as pd  # type: ignore[import-untyped]
 import streamlit as st
 
-from tbp_core import tableedits, tags, workspace
-from tbp_core.tableedits import TableRow
-from tbp_core.workspace import Document
+from tbp_core.inspection import tableedits, tags
+from tbp_core.inspection.tableedits import TableRow
+from tbp_core.session import workspace
+from tbp_core.session.workspace import Document
 from ui import state
 
 #: Base key of the tag table editor (the first editor of a session has exactly this key).

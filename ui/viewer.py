@@ -1,7 +1,7 @@
 """The image viewer: a Plotly figure of a document's pixels with frame and window controls.
 
 Pixels are decoded and downsampled once per document revision
-(:func:`ui.cache.memo` over :func:`tbp_core.preview.preview_document`); a rerun
+(:func:`ui.cache.memo` over :func:`tbp_core.inspection.preview.preview_document`); a rerun
 only rebuilds the small figure around the cached arrays. Grey images are a
 Plotly heatmap whose colour range is the window, so hovering shows the real
 (modality) value while the sliders change only what is black and white.
@@ -17,8 +17,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from tbp_core.errors import CodecUnavailableError, TbpError
-from tbp_core.preview import Preview, Window, preview_document, thumbnail
-from tbp_core.workspace import Document
+from tbp_core.inspection.preview import Preview, Window, preview_document, thumbnail
+from tbp_core.session.workspace import Document
 from ui.cache import memo
 
 #: Plotly's controls: scroll to zoom, no logo, pan and zoom kept, picture download named.

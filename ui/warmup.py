@@ -13,8 +13,9 @@ import gc
 
 import streamlit as st
 
-from tbp_core import anatomy, standard
-from tbp_core.iods import IODS
+from tbp_core import standard
+from tbp_core.building.iods import IODS
+from tbp_core.standard import anatomy
 
 
 @st.cache_resource(show_spinner=False)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tbp_core import tags, workspace
-from tbp_core.workspace import Document
+from tbp_core.inspection import tags
+from tbp_core.session import workspace
+from tbp_core.session.workspace import Document
 from tests.conftest import DATA, ROOT
 from ui.layout import DUMP_PAGE
 from ui.state import CURRENT, DOCUMENTS

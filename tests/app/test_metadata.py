@@ -11,10 +11,10 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import _calculate_file_id
 from streamlit.testing.v1 import AppTest
 
-from tbp_core import workspace
-from tbp_core.iods import DERMOSCOPIC
-from tbp_core.metadata import parse_template, template_to_json
-from tbp_core.workspace import Document
+from tbp_core.building.iods import DERMOSCOPIC
+from tbp_core.building.metadata import parse_template, template_to_json
+from tbp_core.session import workspace
+from tbp_core.session.workspace import Document
 from tests.conftest import DATA, ROOT
 from tests.referee import dciodvfy
 from ui.layout import METADATA_PAGE, SIDEBAR_PICKER_KEY, TAGS_PAGE, UPLOAD_PAGE

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tbp_core.iods import DERMOSCOPIC
-from tbp_core.workspace import Document
+from tbp_core.building.iods import DERMOSCOPIC
+from tbp_core.session.workspace import Document
 from tests.conftest import DATA, ROOT
 from ui.layout import (
     DUMP_PAGE,

@@ -9,8 +9,8 @@ import pydicom
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tbp_core import workspace
-from tbp_core.workspace import Document
+from tbp_core.session import workspace
+from tbp_core.session.workspace import Document
 from tests.conftest import DATA, ROOT
 from ui.layout import TAGS_PAGE
 from ui.state import CURRENT, DOCUMENTS

@@ -8,10 +8,10 @@ from pydicom.encaps import encapsulate
 from pydicom.uid import UID, SecondaryCaptureImageStorage
 from streamlit.testing.v1 import AppTest
 
-from tbp_core import dicomio
-from tbp_core.iods import SECONDARY_CAPTURE, VL_PHOTOGRAPHIC
-from tbp_core.preview import Preview
-from tbp_core.workspace import Document, dataset_of
+from tbp_core.building.iods import SECONDARY_CAPTURE, VL_PHOTOGRAPHIC
+from tbp_core.fileio import dicomio
+from tbp_core.inspection.preview import Preview
+from tbp_core.session.workspace import Document, dataset_of
 from tests.conftest import DATA, ROOT
 from ui.state import CURRENT, DOCUMENTS, MEMO
 

@@ -21,10 +21,10 @@ from pydicom.uid import ExplicitVRLittleEndian, JPEGLSLossless
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from tbp_core import tags
-from tbp_core.images import load_image
-from tbp_core.iods import DERMOSCOPIC
-from tbp_core.workspace import Document, apply_tag_edit, undo_last_edit
+from tbp_core.building.iods import DERMOSCOPIC
+from tbp_core.inspection import tags
+from tbp_core.session.workspace import Document, apply_tag_edit, undo_last_edit
+from tbp_core.sources.images import load_image
 from tests.conftest import DATA, ROOT
 from tests.referee import dciodvfy
 from ui.layout import METADATA_PAGE, TAGS_PAGE, VALIDATE_PAGE

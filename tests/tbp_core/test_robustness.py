@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from tbp_core import cli, dicomio, dump, explain, tags
+from tbp_core import cli
 from tbp_core.errors import DicomReadError
-from tbp_core.validate import validate
+from tbp_core.fileio import dicomio
+from tbp_core.inspection import dump, explain, tags
+from tbp_core.validation.validate import validate
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "dicom"

@@ -1,0 +1,1 @@
+"""Building DICOM objects: metadata templates, IOD builders, codecs, conversion."""

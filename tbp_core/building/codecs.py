@@ -1,0 +1,208 @@
+"""Transfer syntaxes for produced files: native, lossless compression, JPEG passthrough.
+
+Encoding goes through pydicom's encoder plugins; JPEG sources can instead be
+encapsulated untouched, which keeps the camera's own bitstream (no second lossy
+step, no growth in size).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from PIL import Image, JpegImagePlugin
+from pydicom.dataset import Dataset
+from pydicom.encaps import encapsulate
+from pydicom.pixels.encoders.base import get_encoder
+from pydicom.uid import (
+    UID,
+    ExplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLSLossless,
+    RLELossless,
+)
+
+from tbp_core.errors import CodecUnavailableError, ConversionError
+from tbp_core.fileio.dicomio import file_meta_for
+from tbp_core.sources.images import SourceImage
+
+
+@dataclass(frozen=True)
+class TransferSyntaxChoice:
+    """A transfer syntax the converter can write, under its command-line name."""
+
+    name: str
+    uid: UID
+    description: str
+
+
+TRANSFER_SYNTAXES: dict[str, TransferSyntaxChoice] = {
+    choice.name: choice
+    for choice in (
+        TransferSyntaxChoice("explicit-le", ExplicitVRLittleEndian, "uncompressed (default)"),
+        TransferSyntaxChoice("rle", RLELossless, "RLE lossless"),
+        TransferSyntaxChoice("jpeg-ls", JPEGLSLossless, "JPEG-LS lossless"),
+        TransferSyntaxChoice("jpeg2000", JPEG2000Lossless, "JPEG 2000 lossless"),
+        TransferSyntaxChoice(
+            "jpeg-passthrough", JPEGBaseline8Bit, "the source JPEG, encapsulated untouched"
+        ),
+    )
+}
+DEFAULT_TRANSFER_SYNTAX = "explicit-le"
+
+#: Python packages that provide each encoder, for the "install X" hint.
+_ENCODER_PACKAGES = {
+    JPEGLSLossless: "pyjpegls",
+    JPEG2000Lossless: "pylibjpeg and pylibjpeg-openjpeg",
+    RLELossless: "pydicom (built in)",
+}
+
+
+def available_transfer_syntaxes(image: SourceImage | None = None) -> list[TransferSyntaxChoice]:
+    """Transfer syntaxes that can be written here (for ``image`` when given).
+
+    Parameters
+    ----------
+    image : SourceImage, optional
+        When given, JPEG passthrough is listed only if this image allows it.
+
+    Returns
+    -------
+    list of TransferSyntaxChoice
+    """
+    choices = []
+    for choice in TRANSFER_SYNTAXES.values():
+        if choice.name == "jpeg-passthrough":
+            if image is not None and image.original is not None:
+                choices.append(choice)
+        elif choice.uid == ExplicitVRLittleEndian or get_encoder(choice.uid).is_available:
+            choices.append(choice)
+    return choices
+
+
+def encode(ds: Dataset, image: SourceImage, name: str) -> tuple[str, ...]:
+    """Put ``ds``'s Pixel Data in the transfer syntax called ``name``.
+
+    Parameters
+    ----------
+    ds : Dataset
+        A dataset built from ``image`` with native Pixel Data.
+    image : SourceImage
+        The image the dataset was built from.
+    name : str
+        A key of :data:`TRANSFER_SYNTAXES`.
+
+    Returns
+    -------
+    tuple of str
+        Notices for the user.
+
+    Raises
+    ------
+    ConversionError
+        If the name is unknown or the image cannot be written that way.
+    CodecUnavailableError
+        If no installed encoder supports the transfer syntax.
+    """
+    choice = TRANSFER_SYNTAXES.get(name)
+    if choice is None:
+        raise ConversionError(
+            f"unknown transfer syntax '{name}': choose one of {', '.join(TRANSFER_SYNTAXES)}"
+        )
+    _set_transfer_syntax(ds, ExplicitVRLittleEndian)
+    if choice.uid == ExplicitVRLittleEndian:
+        return ()
+    if choice.name == "jpeg-passthrough":
+        return _encapsulate_jpeg(ds, image)
+    encoder = get_encoder(choice.uid)
+    if not encoder.is_available:
+        raise CodecUnavailableError(
+            f"no encoder for {choice.description} is installed — install "
+            f"{_ENCODER_PACKAGES.get(choice.uid, 'an encoder plugin')} or choose explicit-le"
+        )
+    if choice.uid == JPEG2000Lossless and image.samples_per_pixel == 3:
+        # Declared before encoding so the encoder applies the reversible
+        # multiple-component (colour) transform that YBR_RCT announces.
+        ds.PhotometricInterpretation = "YBR_RCT"
+    try:
+        ds.compress(choice.uid, image.pixels, generate_instance_uid=False)
+    except (RuntimeError, ValueError) as exc:
+        raise ConversionError(
+            f"'{image.name}' could not be encoded as {choice.description} ({exc}) — "
+            "choose explicit-le"
+        ) from exc
+    return (f"Pixel Data encoded as {choice.description}",)
+
+
+def _set_transfer_syntax(ds: Dataset, uid: UID) -> None:
+    """Record the transfer syntax in the dataset's file meta."""
+    ds.file_meta = file_meta_for(ds, uid)
+
+
+def _encapsulate_jpeg(ds: Dataset, image: SourceImage) -> tuple[str, ...]:
+    """Replace Pixel Data with the source's own JPEG bitstream."""
+    if image.original is None:
+        raise ConversionError(
+            f"'{image.name}' cannot be passed through as JPEG: only unrotated baseline or "
+            "extended JPEG sources can — choose explicit-le, rle, jpeg-ls or jpeg2000"
+        )
+    with Image.open(io.BytesIO(image.original)) as jpeg:
+        if not isinstance(jpeg, JpegImagePlugin.JpegImageFile):
+            raise ConversionError(f"'{image.name}' is not a JPEG — choose explicit-le")
+        extended = _frame_marker(image.original) == _SOF1
+        photometric = _jpeg_photometric(jpeg)
+    if photometric not in _PASSTHROUGH_PHOTOMETRICS:
+        raise ConversionError(
+            f"'{image.name}' is a {_describe(photometric)} JPEG, which DICOM cannot carry "
+            "as it is (encapsulated baseline JPEG must be grey or chroma-subsampled "
+            "YBR_FULL_422) — choose explicit-le, rle, jpeg-ls or jpeg2000"
+        )
+    ds.PixelData = encapsulate([image.original])
+    ds["PixelData"].VR = "OB"
+    ds.PhotometricInterpretation = photometric
+    _set_transfer_syntax(ds, JPEGExtended12Bit if extended else JPEGBaseline8Bit)
+    return ("the source JPEG was encapsulated unchanged (no re-compression)",)
+
+
+_SOF1 = 0xFFC1
+#: Photometric Interpretations an encapsulated baseline JPEG may have (dciodvfy agrees).
+_PASSTHROUGH_PHOTOMETRICS = frozenset({"MONOCHROME2", "YBR_FULL_422"})
+
+
+def _describe(photometric: str) -> str:
+    """Plain words for a JPEG's colour layout."""
+    return {"YBR_FULL": "4:4:4 (not subsampled) YCbCr", "RGB": "RGB-coded"}.get(
+        photometric, photometric
+    )
+
+
+_FRAME_MARKERS = frozenset({0xFFC0, 0xFFC1, 0xFFC2, 0xFFC3, *range(0xFFC5, 0xFFD0)}) - {
+    0xFFC8,
+    0xFFCC,
+}
+
+
+def _frame_marker(data: bytes) -> int | None:
+    """Return the JPEG's start-of-frame marker (0xFFC0 baseline, 0xFFC1 extended, …)."""
+    position = 2
+    while position + 4 <= len(data):
+        if data[position] != 0xFF:
+            return None
+        marker = int.from_bytes(data[position : position + 2], "big")
+        if marker in _FRAME_MARKERS:
+            return marker
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        position += 2 + length
+    return None
+
+
+def _jpeg_photometric(jpeg: JpegImagePlugin.JpegImageFile) -> str:
+    """Photometric Interpretation that describes a JPEG's colour components."""
+    if jpeg.mode == "L":
+        return "MONOCHROME2"
+    if jpeg.info.get("adobe_transform") == 0:
+        return "RGB"
+    subsampled = JpegImagePlugin.get_sampling(jpeg) in (1, 2)
+    return "YBR_FULL_422" if subsampled else "YBR_FULL"

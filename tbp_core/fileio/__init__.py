@@ -1,0 +1,1 @@
+"""DICOM files in and out: tolerant Part 10 reading, writing, Pixel Data buffers."""

@@ -1,0 +1,1 @@
+"""Inspecting a dataset: dump, tag table and edits, structure, pixel preview."""

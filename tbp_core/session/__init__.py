@@ -1,0 +1,1 @@
+"""The working session: documents, their edits and exports, and the metadata form."""

@@ -1,0 +1,447 @@
+"""A working session's documents: uploaded images and DICOM files, edited in memory.
+
+One :class:`Document` per uploaded file. An image document keeps its decoded
+pixels, the IOD chosen for it and the metadata the user entered; its dataset is
+built from those (cheaply: the pixels are not copied) and rebuilt when they
+change. A DICOM document keeps the file's bytes and the dataset read from them.
+Tag edits are recorded on both kinds and replayed after a rebuild, so metadata
+and tag edits never undo each other. Exports (Part 10 bytes, a zip of the
+batch) are built only when asked.
+
+Nothing here touches the disk or imports streamlit: the web app keeps
+documents in its session state, the tests drive them directly.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+import warnings
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any, Literal
+
+from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+from tbp_core.building.codecs import TRANSFER_SYNTAXES, available_transfer_syntaxes, encode
+from tbp_core.building.convert import dicom_file_name
+from tbp_core.building.iods import (
+    SECONDARY_CAPTURE,
+    VL_PHOTOGRAPHIC,
+    IodSpec,
+    SeriesContext,
+    build_instance,
+)
+from tbp_core.errors import ConversionError, DicomReadError, TbpError
+from tbp_core.fileio import dicomio
+from tbp_core.inspection import tags
+from tbp_core.sources.exif import map_exif
+from tbp_core.sources.images import AlphaPolicy, SourceImage, load_image
+
+DocumentKind = Literal["image", "dicom"]
+
+#: File name endings the upload accepts as pictures.
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff"})
+
+#: Transfer syntax name meaning "write a DICOM document as it was read".
+KEEP_TRANSFER_SYNTAX = "keep"
+
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
+
+
+@dataclass
+class Document:
+    """One uploaded file and everything the user did to it in this session.
+
+    Attributes
+    ----------
+    name : str
+        The uploaded file's name.
+    kind : {"image", "dicom"}
+        What was uploaded.
+    data : bytes
+        The uploaded bytes (a DICOM document reads its large values from them).
+    context : SeriesContext
+        Study and series shared by the session's images.
+    instance_number : int
+        Position of an image in the session's series, from 1.
+    image : SourceImage or None
+        The decoded, upright picture (image documents).
+    iod : IodSpec
+        The IOD an image becomes.
+    metadata : dict
+        Normalised keyword → value metadata entered by the user (image documents).
+    sop_instance_uid : str
+        Kept across rebuilds so a document keeps its identity.
+    edits : list of (Edit, Change)
+        Applied tag edits, oldest first.
+    read_warnings : tuple of str
+        What went wrong reading a damaged DICOM file.
+    notices : tuple of str
+        What the user should know about the last build.
+    revision : int
+        Increases with every change; caches key on ``(id, revision)``.
+    id : str
+        A session-unique identifier.
+    """
+
+    name: str
+    kind: DocumentKind
+    data: bytes = field(repr=False)
+    context: SeriesContext
+    instance_number: int = 1
+    image: SourceImage | None = field(default=None, repr=False)
+    iod: IodSpec = VL_PHOTOGRAPHIC
+    metadata: dict[str, Any] = field(default_factory=dict)
+    sop_instance_uid: str = field(default_factory=lambda: str(generate_uid()))
+    edits: list[tuple[tags.Edit, tags.Change]] = field(default_factory=list)
+    read_warnings: tuple[str, ...] = ()
+    notices: tuple[str, ...] = ()
+    revision: int = 0
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    _dataset: Dataset | None = field(default=None, repr=False)
+    _exif_values: dict[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def output_name(self) -> str:
+        """File name for the downloaded DICOM (``back.png`` → ``back.dcm``)."""
+        if self.kind == "dicom" and PurePath(self.name).suffix.lower() in {".dcm", ".dicom"}:
+            return self.name
+        return dicom_file_name(self.name)
+
+    @property
+    def exif_values(self) -> dict[str, Any]:
+        """DICOM keyword → value derived from the image's EXIF (empty for DICOM)."""
+        if self._exif_values is None:
+            exif = map_exif(self.image.exif if self.image else None)
+            self._exif_values = dict(exif.values)
+        return self._exif_values
+
+    def touch(self) -> None:
+        """Forget the built dataset and bump the revision after a change."""
+        self._dataset = None
+        self.revision += 1
+
+
+def _looks_like_image(data: bytes) -> bool:
+    return data.startswith(_IMAGE_MAGIC)
+
+
+def open_document(
+    name: str,
+    data: bytes,
+    context: SeriesContext,
+    *,
+    instance_number: int = 1,
+    alpha: AlphaPolicy = "drop",
+    iod: IodSpec = VL_PHOTOGRAPHIC,
+) -> Document:
+    """Open an uploaded file as an image or a DICOM document.
+
+    Parameters
+    ----------
+    name : str
+        The file's name (messages and the output name use it).
+    data : bytes
+        Its content.
+    context : SeriesContext
+        Study and series shared by the session's images.
+    instance_number : int
+        Position of an image in the series, from 1.
+    alpha : {"refuse", "drop", "white", "black"}
+        What to do with transparent pixels; the app drops the alpha channel.
+    iod : IodSpec
+        The IOD an image becomes (changeable later).
+
+    Returns
+    -------
+    Document
+
+    Raises
+    ------
+    TbpError
+        When the file is neither a readable image nor a readable DICOM file;
+        the message names the problem and the fix.
+    """
+    suffix = PurePath(name).suffix.lower()
+    is_part10 = data[128:132] == b"DICM"  # checked first: a preamble may hold a TIFF header
+    if not is_part10 and (_looks_like_image(data) or suffix in IMAGE_SUFFIXES):
+        image = load_image(data, name, alpha=alpha)
+        if image.bits_allocated > 8 and not iod.allows_16_bit:
+            iod = SECONDARY_CAPTURE
+        document = Document(
+            name=name,
+            kind="image",
+            data=data,
+            context=context,
+            instance_number=instance_number,
+            image=image,
+            iod=iod,
+            notices=image.notices,
+        )
+        return document
+    try:
+        result = dicomio.read_with_report(data, name=name)
+    except DicomReadError as exc:
+        detail = str(exc).split(" — ")[0].replace(f"'{name}' ", "")
+        raise DicomReadError(
+            f"'{name}' is neither a PNG, JPEG or TIFF image nor a readable DICOM file "
+            f"({detail}) — upload an image or a DICOM file"
+        ) from exc
+    sop = result.dataset.get("SOPInstanceUID")
+    return Document(
+        name=name,
+        kind="dicom",
+        data=data,
+        context=context,
+        instance_number=instance_number,
+        sop_instance_uid=str(sop) if sop else str(generate_uid()),
+        read_warnings=result.warnings,
+        _dataset=result.dataset,
+    )
+
+
+def _build_image_dataset(document: Document) -> tuple[Dataset, tuple[str, ...]]:
+    """Build an image document's dataset (native Pixel Data) with its edits replayed."""
+    assert document.image is not None
+    built = build_instance(
+        document.image,
+        document.iod,
+        document.metadata,
+        document.context,
+        instance_number=document.instance_number,
+    )
+    ds = built.dataset
+    ds.SOPInstanceUID = document.sop_instance_uid
+    ds.file_meta = dicomio.file_meta_for(ds, ExplicitVRLittleEndian)
+    return ds, built.notices
+
+
+def _replay(document: Document, ds: Dataset) -> list[str]:
+    """Apply the recorded edits to a fresh dataset; drop those that no longer apply."""
+    kept: list[tuple[tags.Edit, tags.Change]] = []
+    dropped: list[str] = []
+    for edit, _ in document.edits:
+        result = tags.apply_edit(ds, edit)
+        if result.applied and result.change is not None:
+            kept.append((edit, result.change))
+        else:
+            dropped.append(
+                f"an earlier tag edit no longer applies and was dropped: {result.message}"
+            )
+    document.edits = kept
+    return dropped
+
+
+def dataset_of(document: Document) -> Dataset:
+    """The document's current dataset, built on first use after a change.
+
+    Parameters
+    ----------
+    document : Document
+
+    Returns
+    -------
+    pydicom.dataset.Dataset
+        Shared, not a copy: change it only through :func:`apply_tag_edit`.
+
+    Raises
+    ------
+    TbpError
+        When an image's metadata cannot make a valid instance of its IOD
+        (e.g. a Dermoscopic image without the dermatoscope's details).
+    """
+    if document._dataset is None:
+        if document.kind == "dicom":
+            document._dataset = dicomio.read(document.data, name=document.name)
+            document.edits = [
+                (edit, change)
+                for edit, change in document.edits
+                if tags.apply_edit(document._dataset, edit).applied
+            ]
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                ds, notices = _build_image_dataset(document)
+                dropped = _replay(document, ds)
+            document.notices = (*notices, *dropped)
+            document._dataset = ds
+    return document._dataset
+
+
+def build_error(document: Document) -> str | None:
+    """The message that stops the document's dataset being built, or None."""
+    try:
+        dataset_of(document)
+    except TbpError as exc:
+        return str(exc)
+    return None
+
+
+def set_iod(document: Document, iod: IodSpec) -> None:
+    """Choose the IOD an image document becomes.
+
+    Raises
+    ------
+    ConversionError
+        For a DICOM document, or a 16-bit image and an 8-bit-only IOD.
+    """
+    if document.kind != "image" or document.image is None:
+        raise ConversionError(f"'{document.name}' is a DICOM file: its IOD is its SOP Class")
+    if document.image.bits_allocated > 8 and not iod.allows_16_bit:
+        raise ConversionError(
+            f"'{document.name}' has {document.image.source_bit_depth}-bit samples but the "
+            f"{iod.title} IOD allows only 8 bits — choose Secondary Capture Image"
+        )
+    if iod is not document.iod:
+        document.iod = iod
+        document.touch()
+
+
+def set_metadata(document: Document, values: Mapping[str, Any]) -> None:
+    """Replace an image document's user metadata (normalised keyword → value).
+
+    Empty values remove the keyword. DICOM documents take metadata as tag
+    edits instead (:func:`apply_tag_edit` with :class:`tbp_core.inspection.tags.SetValue`).
+    """
+    cleaned = {k: v for k, v in values.items() if v not in (None, "", [], {})}
+    if cleaned != document.metadata:
+        document.metadata = cleaned
+        document.touch()
+
+
+def apply_tag_edit(document: Document, edit: tags.Edit) -> tags.EditResult:
+    """Apply one tag edit to the document's dataset and record it.
+
+    A refused edit leaves the dataset unchanged and is not recorded.
+    """
+    ds = dataset_of(document)
+    result = tags.apply_edit(ds, edit)
+    if result.applied and result.change is not None:
+        document.edits.append((edit, result.change))
+        document.revision += 1
+    return result
+
+
+def undo_last_edit(document: Document) -> tags.Change | None:
+    """Undo the most recent tag edit; return it, or None when there is none."""
+    if not document.edits:
+        return None
+    _, change = document.edits.pop()
+    if document._dataset is not None:
+        tags.undo(document._dataset, change)
+    document.revision += 1
+    return change
+
+
+def transfer_syntax_choices(document: Document) -> list[tuple[str, str]]:
+    """(name, label) pairs of the transfer syntaxes the document can be written in."""
+    if document.kind == "dicom":
+        ds = dataset_of(document)
+        current = getattr(ds, "file_meta", Dataset()).get("TransferSyntaxUID")
+        keep = f"as read ({current.name if current else 'implicit VR little endian'})"
+        choices = [(KEEP_TRANSFER_SYNTAX, keep)]
+        if current is not None and current.is_compressed:
+            choices.append(("explicit-le", "uncompressed (explicit VR little endian)"))
+        return choices
+    return [(c.name, c.description) for c in available_transfer_syntaxes(document.image)]
+
+
+def export_bytes(document: Document, transfer_syntax: str = "explicit-le") -> bytes:
+    """The document as a DICOM Part 10 file.
+
+    Parameters
+    ----------
+    document : Document
+    transfer_syntax : str
+        A name from :func:`transfer_syntax_choices`.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    TbpError
+        When the dataset cannot be built or encoded that way.
+    """
+    if document.kind == "image":
+        assert document.image is not None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds, _ = _build_image_dataset(document)
+            for edit, _change in document.edits:
+                tags.apply_edit(ds, edit)
+            if transfer_syntax not in TRANSFER_SYNTAXES:
+                transfer_syntax = "explicit-le"
+            encode(ds, document.image, transfer_syntax)
+            return dicomio.to_bytes(ds)
+    ds = dataset_of(document)
+    current = getattr(ds, "file_meta", Dataset()).get("TransferSyntaxUID")
+    if transfer_syntax == "explicit-le" and current is not None and current.is_compressed:
+        fresh = dicomio.read(document.data, name=document.name)
+        for edit, _change in document.edits:
+            tags.apply_edit(fresh, edit)
+        try:
+            fresh.decompress()
+        except Exception as exc:  # codec plugins raise many types
+            raise ConversionError(
+                f"'{document.name}' could not be decompressed ({exc}) — download it as read"
+            ) from exc
+        return dicomio.to_bytes(fresh)
+    missing = [k for k in ("SOPClassUID", "SOPInstanceUID") if not ds.get(k)]
+    if missing:
+        raise ConversionError(
+            f"'{document.name}' has no {' or '.join(missing)}, which a DICOM file needs — "
+            "add it on the Tags page"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return dicomio.to_bytes(ds)
+
+
+def export_zip(documents: Sequence[Document], transfer_syntax: str = "explicit-le") -> bytes:
+    """All documents as DICOM files in one zip (names made unique).
+
+    Raises
+    ------
+    TbpError
+        Naming the first document that cannot be written.
+    """
+    buffer = io.BytesIO()
+    used: set[str] = set()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for document in documents:
+            name = document.output_name
+            stem, suffix = PurePath(name).stem, PurePath(name).suffix
+            counter = 2
+            while name in used:
+                name = f"{stem}_{counter}{suffix}"
+                counter += 1
+            used.add(name)
+            syntax = transfer_syntax
+            if document.kind == "dicom" and syntax != "explicit-le":
+                syntax = KEEP_TRANSFER_SYNTAX
+            archive.writestr(name, export_bytes(document, syntax))
+    return buffer.getvalue()
+
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "KEEP_TRANSFER_SYNTAX",
+    "Document",
+    "DocumentKind",
+    "apply_tag_edit",
+    "build_error",
+    "dataset_of",
+    "export_bytes",
+    "export_zip",
+    "open_document",
+    "set_iod",
+    "set_metadata",
+    "transfer_syntax_choices",
+    "undo_last_edit",
+]

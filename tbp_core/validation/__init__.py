@@ -1,0 +1,1 @@
+"""Validating a dataset against its IOD: findings, values, conditions."""

@@ -1,0 +1,146 @@
+"""Transfer syntaxes of produced files and JPEG sources, refereed by dciodvfy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.encaps import generate_frames
+
+from tbp_core.building.codecs import TRANSFER_SYNTAXES, available_transfer_syntaxes
+from tbp_core.building.convert import ConvertOptions, convert_image
+from tbp_core.building.iods import SECONDARY_CAPTURE, VL_PHOTOGRAPHIC, new_series_context
+from tbp_core.errors import ConversionError
+from tbp_core.fileio import dicomio
+from tbp_core.sources.images import load_image
+from tests.conftest import DATA, ROOT
+from tests.referee import dciodvfy
+
+PNG_DIR = DATA / "png"
+CANON = DATA / "exif" / "exifpy__Canon_40D.jpg"
+SAMPLE = ROOT / "sample_data" / "regional_back.png"
+
+
+def convert_and_write(path: Path, tmp_path: Path, **options) -> tuple[Path, pydicom.Dataset]:
+    converted = convert_image(
+        path.read_bytes(), path.name, {}, new_series_context(), options=ConvertOptions(**options)
+    )
+    target = tmp_path / converted.output_name
+    dicomio.write(converted.dataset, target)
+    return target, pydicom.dcmread(target)
+
+
+def test_every_lossless_encoder_is_installed() -> None:
+    names = {choice.name for choice in available_transfer_syntaxes()}
+    assert {"explicit-le", "rle", "jpeg-ls", "jpeg2000"} <= names
+
+
+@pytest.mark.parametrize("syntax", ["rle", "jpeg-ls", "jpeg2000"])
+@pytest.mark.parametrize(
+    ("name", "iod"),
+    [
+        ("basn2c08.png", VL_PHOTOGRAPHIC),
+        ("basn0g08.png", VL_PHOTOGRAPHIC),
+        ("basn0g16.png", SECONDARY_CAPTURE),
+        ("basn2c16.png", SECONDARY_CAPTURE),
+    ],
+)
+def test_lossless_syntaxes_round_trip_exactly(syntax: str, name: str, iod, tmp_path: Path) -> None:
+    path = PNG_DIR / name
+    if not path.exists():
+        path = PNG_DIR / "ps2n2c16.png"
+    target, ds = convert_and_write(path, tmp_path, iod=iod, transfer_syntax=syntax)
+    assert ds.file_meta.TransferSyntaxUID == TRANSFER_SYNTAXES[syntax].uid
+    source = load_image(path.read_bytes(), path.name).pixels
+    np.testing.assert_array_equal(ds.pixel_array, source)
+    report = dciodvfy(target)
+    assert report.errors == (), report.output
+    assert report.unexplained_warnings == (), report.output
+
+
+def test_jpeg_source_records_its_lossy_history(tmp_path: Path) -> None:
+    target, ds = convert_and_write(CANON, tmp_path)
+    assert ds.LossyImageCompression == "01"
+    assert ds.LossyImageCompressionMethod == "ISO_10918_1"
+    assert float(ds.LossyImageCompressionRatio) > 1
+    assert ds.Manufacturer == "Canon"
+    assert ds.ManufacturerModelName == "Canon EOS 40D"
+    assert ds.FNumber is not None and ds.ExposureTimeInSeconds is not None
+    assert 0x00181150 not in ds  # never the X-ray Exposure Time
+    report = dciodvfy(target)
+    assert report.errors == (), report.output
+    assert report.unexplained_warnings == (), report.output
+
+
+@pytest.mark.parametrize(
+    ("path", "iod", "photometric"),
+    [
+        (DATA / "exif" / "pillow__exif_gps.jpg", VL_PHOTOGRAPHIC, "YBR_FULL_422"),  # 4:2:0
+        (DATA / "exif" / "pillow__exif_gps.jpg", SECONDARY_CAPTURE, "YBR_FULL_422"),
+    ],
+    ids=["vl", "sc"],
+)
+def test_jpeg_passthrough_keeps_the_camera_bitstream(
+    path: Path, iod, photometric: str, tmp_path: Path
+) -> None:
+    target, ds = convert_and_write(path, tmp_path, iod=iod, transfer_syntax="jpeg-passthrough")
+    assert ds.file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.4.50"
+    assert ds.PhotometricInterpretation == photometric
+    (frame,) = generate_frames(ds.PixelData, number_of_frames=1)
+    assert frame.rstrip(b"\x00") == path.read_bytes().rstrip(b"\x00")
+    assert ds.pixel_array.shape == (ds.Rows, ds.Columns, 3)
+    report = dciodvfy(target)
+    assert report.errors == (), report.output
+    assert report.unexplained_warnings == (), report.output
+
+
+@pytest.mark.parametrize("iod", [VL_PHOTOGRAPHIC, SECONDARY_CAPTURE], ids=lambda i: i.name)
+def test_passthrough_of_a_444_jpeg_is_refused(iod) -> None:
+    with pytest.raises(ConversionError, match="4:4:4"):
+        convert_image(
+            CANON.read_bytes(),
+            CANON.name,
+            {},
+            new_series_context(),
+            options=ConvertOptions(transfer_syntax="jpeg-passthrough"),
+        )
+
+
+def test_passthrough_of_a_png_is_refused() -> None:
+    path = PNG_DIR / "basn2c08.png"
+    with pytest.raises(ConversionError, match="explicit-le"):
+        convert_image(
+            path.read_bytes(),
+            path.name,
+            {},
+            new_series_context(),
+            options=ConvertOptions(transfer_syntax="jpeg-passthrough"),
+        )
+
+
+def test_sample_png_exif_lands_in_group_0016(tmp_path: Path) -> None:
+    target, ds = convert_and_write(SAMPLE, tmp_path)
+    assert ds.ExposureTimeInSeconds == "0.008"
+    assert ds.FocalLength == "5.54"
+    assert ds.FNumber == "2.8"
+    assert ds.WhiteBalance == 1
+    assert ds.Manufacturer == "Lumo Imaging"
+    assert ds.DeviceSerialNumber == "LT-0042"
+    assert ds.ContentDate == "20240301" and ds.ContentTime.startswith("101530")
+    assert ds.AcquisitionDateTime.startswith("20240301101530")
+    report = dciodvfy(target)
+    assert report.errors == (), report.output
+    assert report.unexplained_warnings == (), report.output
+
+
+def test_gps_only_when_asked(tmp_path: Path) -> None:
+    path = DATA / "exif" / "pillow__exif_gps.jpg"
+    _, without = convert_and_write(path, tmp_path)
+    assert not any(
+        element.tag.group == 0x0016 and element.keyword.startswith("GPS") for element in without
+    )
+    target, with_gps = convert_and_write(path, tmp_path, include_gps=True)
+    assert any(element.keyword.startswith("GPS") for element in with_gps)
+    assert dciodvfy(target).errors == ()
