@@ -31,7 +31,8 @@ def _md(text: str) -> str:
 
 def badge(status: str, count: int | None = None) -> str:
     """A coloured Markdown badge for an attribute status (with a count when given)."""
-    label = status if count is None else f"{status}: {count}"
+    shown = status.replace("-", " ")
+    label = shown if count is None else f"{shown}: {count}"
     return f":{COLOURS.get(status, 'gray')}-badge[{label}]"
 
 
@@ -45,16 +46,17 @@ def _counts(attributes: Iterable[AttributeNode]) -> Counter[str]:
 
 
 def _attribute_table(attributes: Iterable[AttributeNode], with_type: bool = True) -> str:
-    head = "| Status | Attribute | Keyword | Tag | Type | VR | VM |"
+    head = "| Status | Attribute | Keyword (path) | Tag | Type | VR | VM |"
     rule = "|---|---|---|---|:-:|:-:|:-:|"
     if not with_type:
-        head, rule = "| Status | Attribute | Keyword | Tag | VR |", "|---|---|---|---|:-:|"
+        head, rule = "| Status | Attribute | Keyword (path) | Tag | VR |", "|---|---|---|---|:-:|"
     lines = [head, rule]
     for attribute in attributes:
         name = _md(attribute.name)
         if attribute.url:
             name = f"[{name}]({attribute.url})"
-        keyword = f"`{attribute.keyword}`" if attribute.keyword else ""
+        where = attribute.path if with_type else attribute.keyword
+        keyword = f"`{where}`" if where else ""
         cells = [badge(attribute.status), name, keyword, attribute.tag]
         cells += [attribute.type, attribute.vr, attribute.vm] if with_type else [attribute.vr]
         lines.append("| " + " | ".join(cells) + " |")

@@ -23,7 +23,7 @@ from tbp_core.building.iods import IODS, get_iod, new_series_context
 from tbp_core.building.metadata import merge_metadata, parse_assignment, parse_template
 from tbp_core.errors import TbpError
 from tbp_core.fileio import dicomio
-from tbp_core.inspection import dump, tags
+from tbp_core.inspection import dump, explain, tags
 from tbp_core.sources.images import DEFAULT_MAX_PIXELS
 from tbp_core.validation.findings import ValidationReport
 from tbp_core.validation.validate import validate
@@ -133,6 +133,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.set_defaults(handler=_run_dump)
 
+    explain_cmd = commands.add_parser(
+        "structure",
+        help="explain a DICOM file: IOD, IEs, modules, attributes with their status",
+        description="Show the file against the IOD of its SOP class: each IE and module, "
+        "each attribute with its Type and status (present, empty, missing, not-applicable), "
+        "and the attributes that belong to no module. Missing attributes (and empty Type 1) "
+        "are exactly the missing/empty errors of 'tbp-dicom validate'. Exit 0, or 2 when "
+        "the file cannot be read.",
+    )
+    explain_cmd.add_argument("file", metavar="FILE", help="a DICOM file")
+    explain_cmd.add_argument(
+        "--format", choices=["text", "json"], default="text", help="output format"
+    )
+    explain_cmd.add_argument(
+        "--all", action="store_true", help="text: also list absent attributes not required"
+    )
+    explain_cmd.set_defaults(handler=_run_structure)
+
     change = commands.add_parser(
         "edit",
         help="change elements of a DICOM file",
@@ -170,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status.
     """
     args = build_parser().parse_args(argv)
+    status_if_cut = EXIT_OK
     try:
         status: int = args.handler(args)
     except TbpError as exc:
@@ -178,6 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _fail("interrupted")
         return EXIT_UNUSABLE
+    except BrokenPipeError:  # output piped into a command that stopped reading (head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return status_if_cut
     return status
 
 
@@ -341,6 +363,21 @@ def _run_dump(args: argparse.Namespace) -> int:
         print(json.dumps(dump.to_json(tree), indent=1, ensure_ascii=False))
     else:
         print(dump.render_text(tree, title=Path(args.file).name))
+    return EXIT_OK
+
+
+def _run_structure(args: argparse.Namespace) -> int:
+    """Print the IOD → IE → Module → Attribute structure of one file."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = dicomio.read_with_report(Path(args.file))
+        tree = explain.build_structure(result.dataset)
+    for note in result.warnings:
+        _fail(f"warning: {args.file}: {note}")
+    if args.format == "json":
+        print(json.dumps(explain.structure_json(tree, args.file), indent=1, ensure_ascii=False))
+    else:
+        print(explain.render_text(tree, Path(args.file).name, show_all=args.all))
     return EXIT_OK
 
 

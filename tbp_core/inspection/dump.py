@@ -34,6 +34,7 @@ from pydicom.tag import BaseTag, Tag
 
 import tbp_core.standard.private as tbp_private
 from tbp_core.fileio.pixelbuffer import value_length
+from tbp_core.standard.formatting import size_text, tag_text
 
 #: Text values longer than this many characters are shortened.
 MAX_TEXT = 64
@@ -110,42 +111,6 @@ class SearchHit:
 
     path_text: str
     node: DumpNode
-
-
-def tag_text(tag: int) -> str:
-    """Return ``tag`` as ``"(GGGG,EEEE)"``.
-
-    Parameters
-    ----------
-    tag : int
-        A DICOM tag.
-
-    Returns
-    -------
-    str
-    """
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
-
-
-def format_size(length: int) -> str:
-    """Return a byte count for people: ``12 bytes``, ``3.4 kB``, ``151.0 MB``.
-
-    Parameters
-    ----------
-    length : int
-        Number of bytes.
-
-    Returns
-    -------
-    str
-    """
-    if length < 1000:
-        return f"{length} byte" if length == 1 else f"{length} bytes"
-    if length < 1_000_000:
-        return f"{length / 1000:.1f} kB"
-    if length < 1_000_000_000:
-        return f"{length / 1_000_000:.1f} MB"
-    return f"{length / 1_000_000_000:.1f} GB"
 
 
 def _reason(exc: BaseException) -> str:
@@ -246,10 +211,10 @@ def _encapsulated_text(vr: str, value: bytes, little: bool) -> str:
     try:
         count = sum(1 for _ in generate_fragments(value, endianness="<" if little else ">"))
     except Exception:  # fragments unparsable: describe without a count
-        return f"<{vr}, encapsulated, {format_size(len(value))}>"
+        return f"<{vr}, encapsulated, {size_text(len(value))}>"
     fragments = max(count - 1, 0)  # the first item is the Basic Offset Table
     noun = "fragment" if fragments == 1 else "fragments"
-    return f"<encapsulated, {fragments} {noun}, {format_size(len(value))}>"
+    return f"<encapsulated, {fragments} {noun}, {size_text(len(value))}>"
 
 
 def _value_text(elem: DataElement) -> str:
@@ -260,12 +225,12 @@ def _value_text(elem: DataElement) -> str:
     if isinstance(value, bytes | bytearray):
         if elem.is_undefined_length and elem.tag == _PIXEL_DATA:
             return _encapsulated_text("OB", bytes(value), True)
-        return f"<{vr}, {format_size(len(value))}>"
+        return f"<{vr}, {size_text(len(value))}>"
     if vr in _BINARY_VRS and not isinstance(value, str):
         size = value_length(value)
         if size is None and _is_buffer(value):
             size = len(bytes(value))
-        return f"<{vr}, {format_size(size)}>" if size is not None else ""
+        return f"<{vr}, {size_text(size)}>" if size is not None else ""
     if isinstance(value, MultiValue | list | tuple):
         return _shorten("\\".join(_text(v, vr) for v in value))
     return _shorten(_text(value, vr))
@@ -307,7 +272,7 @@ def _node(ds: Dataset, tag: BaseTag, path_prefix: str, depth: int, opts: _Option
         vr = _deferred_vr(ds, stored, creator)
         if vr != "SQ":
             length = None if stored.length == _UNDEFINED_LENGTH else int(stored.length)
-            text = f"<{vr}, {format_size(length)}>" if length is not None else ""
+            text = f"<{vr}, {size_text(length)}>" if length is not None else ""
             if length is None and int(tag) == _PIXEL_DATA:
                 # Encapsulated Pixel Data is OB (PS3.5 A.4), whatever VR the file wrote.
                 stored_as = "" if vr == "OB" else f"; stored with VR {vr}"
@@ -357,6 +322,24 @@ def _node(ds: Dataset, tag: BaseTag, path_prefix: str, depth: int, opts: _Option
         int(tag), tag_text(int(tag)), vr, keyword, name, _vm(elem), text, length, creator,
         path, depth,
     )  # fmt: skip
+
+
+def describe_element(ds: Dataset, tag: int) -> DumpNode:
+    """One element of ``ds`` as a dump node without its items; never loads a deferred value.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The dataset or sequence item holding the element.
+    tag : int
+        The element's tag.
+
+    Returns
+    -------
+    DumpNode
+        VR, names, VM (item count for sequences) and the value as text.
+    """
+    return _node(ds, Tag(tag), "", 0, _Options(include_private=True, max_depth=0))
 
 
 def _length_of(elem: DataElement) -> int | None:

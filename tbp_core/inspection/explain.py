@@ -1,29 +1,50 @@
 """Explain a dataset's structure: IOD → IE → Module → Attribute, with a status each.
 
-Built only from :mod:`tbp_core.standard`; values are inspected without loading
-deferred ones (Pixel Data stays on disk).
+The statuses come from :func:`tbp_core.validation.requirements.evaluate`, the
+evaluation the validator reports from: an attribute shown as ``missing`` (or
+``empty`` with Type 1/1C) is an error of :func:`tbp_core.validation.validate.validate`
+for the same file, and every missing/empty error is shown here. Values are
+described without loading deferred ones (Pixel Data stays on disk).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 
-from tbp_core.standard import (
-    attribute_info,
-    iod_for_sop_class,
-    module_attributes_by_path,
-    modules_of_iod,
+from tbp_core.inspection.dump import describe_element
+from tbp_core.standard import attribute_info, iod_for_sop_class
+from tbp_core.standard.formatting import tag_text, title_of
+from tbp_core.validation.context import Context, top_level_tags
+from tbp_core.validation.requirements import (
+    EMPTY,
+    MISSING,
+    NOT_APPLICABLE,
+    PRESENT,
+    AttributeStatus,
+    ModuleStatus,
+    evaluate,
 )
 
-BROWSER = "https://dicom.innolitics.com/ciods"
+__all__ = [
+    "BROWSER",
+    "EMPTY",
+    "GLOSSARY",
+    "MISSING",
+    "NOT_APPLICABLE",
+    "PRESENT",
+    "AttributeNode",
+    "IENode",
+    "ModuleNode",
+    "StructureTree",
+    "build_structure",
+    "render_text",
+    "structure_json",
+]
 
-PRESENT = "present"
-EMPTY = "empty"
-MISSING = "missing"
-NOT_APPLICABLE = "not applicable"
+BROWSER = "https://dicom.innolitics.com/ciods"
 
 GLOSSARY: dict[str, str] = {
     "IOD": (
@@ -81,7 +102,11 @@ GLOSSARY: dict[str, str] = {
 
 @dataclass(frozen=True)
 class AttributeNode:
-    """One attribute of a module (or a foreign one), with its status in the dataset."""
+    """One attribute of a module (or a foreign one) at one place, with its status.
+
+    ``path`` is where it is (``AnatomicRegionSequence[0].CodeValue``); ``type`` the
+    Type that applies there; ``value`` the value as text ('' when absent).
+    """
 
     keyword: str
     tag: str
@@ -91,7 +116,8 @@ class AttributeNode:
     vm: str
     status: str
     url: str
-    path: tuple[str, ...] = ()
+    path: str = ""
+    value: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,6 +130,7 @@ class ModuleNode:
     present: bool
     url: str
     attributes: tuple[AttributeNode, ...]
+    information_entity: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,67 +152,68 @@ class StructureTree:
     foreign: tuple[AttributeNode, ...]
 
 
-_ACRONYMS = frozenset(
-    {"2d", "3d", "cr", "ct", "dx", "ecg", "hl7", "icc", "id", "io", "iod", "ivus", "lut", "mg"}
-    | {"mr", "nm", "oct", "op", "ot", "pet", "pr", "ps", "rt", "sc", "sm", "sop", "sr", "uid"}
-    | {"us", "vl", "voi", "xa", "xrf"}
-)
-_SMALL_WORDS = frozenset({"a", "an", "and", "for", "in", "of", "on", "or", "the", "to", "with"})
+def _value(ds: Dataset, status: AttributeStatus) -> str:
+    """The value at a status's place as text; never loads a deferred value."""
+    if status.status not in (PRESENT, EMPTY):
+        return ""
+    item = _item_at(ds, status.path)
+    if item is None:
+        return ""
+    try:
+        node = describe_element(item, status.tag)
+    except Exception:  # a damaged value: the dump says why elsewhere
+        return "<unreadable>"
+    if node.vr == "SQ":
+        return f"{node.vm} item" + ("" if node.vm == 1 else "s")
+    return node.value_text
 
 
-def _title(key: str) -> str:
-    """'frame-of-reference' → 'Frame of Reference', 'voi-lut' → 'VOI LUT'."""
-    words = key.split("-")
-    return " ".join(
-        word.upper()
-        if word in _ACRONYMS
-        else word
-        if word in _SMALL_WORDS and index
-        else word.capitalize()
-        for index, word in enumerate(words)
+def _item_at(ds: Dataset, path: str) -> Dataset | None:
+    """The dataset or item that holds the last element of ``path``."""
+    current: Any = ds
+    for part in path.split(".")[:-1]:
+        keyword, _, index = part.partition("[")
+        try:
+            current = current[keyword].value[int(index.rstrip("]"))]
+        except Exception:
+            return None
+    return current if isinstance(current, Dataset) else None
+
+
+def _node(ds: Dataset, iod: str, module_key: str, status: AttributeStatus) -> AttributeNode:
+    info = attribute_info(status.keyword)
+    return AttributeNode(
+        keyword=status.keyword,
+        tag=tag_text(status.tag),
+        name=info.name if info else status.keyword,
+        type=status.type,
+        vr=info.vr if info else "",
+        vm=info.vm if info else "",
+        status=status.status,
+        url=f"{BROWSER}/{iod}/{module_key}/{status.tag:08x}",
+        path=status.path,
+        value=_value(ds, status),
     )
 
 
-def _state(ds: Dataset, tag: int) -> str | None:
-    """PRESENT, EMPTY, or None when absent; never loads deferred values."""
-    if tag not in ds:
-        return None
-    element: object = ds.get_item(tag, keep_deferred=True)
-    if isinstance(element, RawDataElement):
-        return EMPTY if element.length == 0 else PRESENT
-    return EMPTY if getattr(element, "is_empty", False) else PRESENT
-
-
-def _status(state: str | None, attr_type: str, module_present: bool, usage: str) -> str:
-    if state is not None:
-        return state
-    if attr_type in ("1", "2") and (module_present or usage == "M"):
-        return MISSING
-    return NOT_APPLICABLE
-
-
-def _module(ds: Dataset, iod: str, key: str, usage: str) -> ModuleNode:
-    groups = dict(module_attributes_by_path(key))
-    top = groups.get((), ())
-    infos = [(attr, attribute_info(attr.keyword)) for attr in top]
-    states = [_state(ds, info.tag) if info else None for _, info in infos]
-    present = any(state is not None for state in states)
-    url = f"{BROWSER}/{iod}/{key}"
-    nodes = tuple(
-        AttributeNode(
-            keyword=attr.keyword,
-            tag=f"({info.tag >> 16:04X},{info.tag & 0xFFFF:04X})",
-            name=info.name,
-            type=attr.type,
-            vr=info.vr,
-            vm=info.vm,
-            status=_status(state, attr.type, present, usage),
-            url=f"{url}/{info.tag:08x}",
-        )
-        for (attr, info), state in zip(infos, states, strict=True)
-        if info is not None
+def _module(ds: Dataset, iod: str, evaluated: ModuleStatus) -> ModuleNode:
+    key = evaluated.module.key
+    return ModuleNode(
+        key=key,
+        name=title_of(key),
+        usage=evaluated.module.usage,
+        present=evaluated.present,
+        url=f"{BROWSER}/{iod}/{key}",
+        attributes=tuple(_node(ds, iod, key, status) for status in evaluated.attributes),
+        information_entity=evaluated.module.information_entity,
     )
-    return ModuleNode(key, _title(key), usage, present, url, nodes)
+
+
+def _sop_class(ds: Dataset) -> str:
+    try:
+        return str(ds.get("SOPClassUID", "") or "").strip()
+    except Exception:  # a damaged value
+        return ""
 
 
 def build_structure(ds: Dataset) -> StructureTree:
@@ -202,37 +230,135 @@ def build_structure(ds: Dataset) -> StructureTree:
         With no IEs when the SOP class is missing or unknown (then every
         attribute is listed as foreign).
     """
-    sop_class = str(ds.get("SOPClassUID", "") or "")
+    sop_class = _sop_class(ds)
     iod = iod_for_sop_class(sop_class) if sop_class else None
     ies: dict[str, list[ModuleNode]] = {}
     known: set[int] = set()
-    for module in modules_of_iod(iod) if iod else ():
-        node = _module(ds, iod or "", module.key, module.usage)
-        ies.setdefault(module.information_entity, []).append(node)
-        known.update(int(a.tag[1:5], 16) << 16 | int(a.tag[6:10], 16) for a in node.attributes)
-    foreign = []
-    for tag in ds.keys():  # noqa: SIM118
-        if tag in known:
-            continue
-        element = ds.get_item(tag, keep_deferred=True)
-        keyword = getattr(element, "keyword", "") or ""
-        info = attribute_info(keyword) if keyword else None
-        foreign.append(
-            AttributeNode(
-                keyword=keyword,
-                tag=f"({tag >> 16:04X},{tag & 0xFFFF:04X})",
-                name=info.name if info else ("Private tag" if tag >> 16 & 1 else "Unknown"),
-                type="",
-                vr=str(element.VR or (info.vr if info else "UN")),
-                vm=info.vm if info else "",
-                status=_state(ds, tag) or PRESENT,
-                url="",
-            )
-        )
+    if iod:
+        evaluation = evaluate(Context(ds=ds, iod=iod))
+        for evaluated in evaluation.modules:
+            node = _module(ds, iod, evaluated)
+            ies.setdefault(evaluated.module.information_entity, []).append(node)
+            known.update(s.tag for s in evaluated.attributes if "." not in s.path)
+    foreign = [_foreign(ds, tag) for tag in top_level_tags(ds) if tag not in known]
     return StructureTree(
         iod=iod,
-        iod_name=_title(iod) if iod else "Unknown IOD",
+        iod_name=title_of(iod) if iod else "Unknown IOD",
         sop_class_uid=sop_class,
         ies=tuple(IENode(name, tuple(mods)) for name, mods in ies.items()),
         foreign=tuple(foreign),
     )
+
+
+def _foreign(ds: Dataset, tag: int) -> AttributeNode:
+    """An attribute of no module of the IOD (private ones among them)."""
+    node = describe_element(ds, tag)
+    info = attribute_info(node.keyword) if node.keyword else None
+    empty = node.vr != "SQ" and not node.value_text
+    return AttributeNode(
+        keyword=node.keyword,
+        tag=tag_text(tag),
+        name=node.name or ("Private tag" if tag >> 16 & 1 else "Unknown"),
+        type="",
+        vr=node.vr,
+        vm=info.vm if info else "",
+        status=EMPTY if empty else PRESENT,
+        url="",
+        path=node.keyword or tag_text(tag),
+        value=node.value_text,
+    )
+
+
+def structure_json(tree: StructureTree, file: str) -> dict[str, Any]:
+    """The structure as the JSON of ``tbp-dicom structure --format json``.
+
+    Parameters
+    ----------
+    tree : StructureTree
+        From :func:`build_structure`.
+    file : str
+        The file name to report.
+
+    Returns
+    -------
+    dict
+        ``{"file", "iod", "sop_class_uid", "modules": [...], "outside_iod": [...]}``.
+    """
+    return {
+        "file": file,
+        "iod": tree.iod,
+        "sop_class_uid": tree.sop_class_uid,
+        "modules": [
+            {
+                "module": module.key,
+                "title": module.name,
+                "ie": ie.name,
+                "usage": module.usage,
+                "attributes": [
+                    {
+                        "path": a.path,
+                        "tag": a.tag,
+                        "keyword": a.keyword,
+                        "name": a.name,
+                        "type": a.type,
+                        "status": a.status,
+                        "value": a.value,
+                    }
+                    for a in module.attributes
+                ],
+            }
+            for ie in tree.ies
+            for module in ie.modules
+        ],
+        "outside_iod": [{"path": a.path, "tag": a.tag, "keyword": a.keyword} for a in tree.foreign],
+    }
+
+
+def _module_state(module: ModuleNode) -> str:
+    if module.present:
+        return "checked" if module.usage == "M" else "in use: checked"
+    if any(a.status in (PRESENT, EMPTY) for a in module.attributes):
+        return "only optional attributes: not checked"
+    return "not used"
+
+
+_MARKS: dict[str, str] = {PRESENT: "+", EMPTY: "o", MISSING: "!", NOT_APPLICABLE: " "}
+
+
+def render_text(tree: StructureTree, file: str, *, show_all: bool = False) -> str:
+    """The structure as indented text for a terminal: IOD, IEs, modules, attributes.
+
+    Parameters
+    ----------
+    tree : StructureTree
+        From :func:`build_structure`.
+    file : str
+        The file name for the heading.
+    show_all : bool
+        Also list attributes that are absent and not required (``not-applicable``).
+
+    Returns
+    -------
+    str
+        One line per IE, module and attribute; each attribute marked
+        ``+`` present, ``o`` empty, ``!`` missing.
+    """
+    lines = [f"{file}: {tree.iod_name} (SOP Class {tree.sop_class_uid or 'absent'})"]
+    if not tree.iod:
+        lines.append("  no IOD known for this SOP Class: every attribute is listed below")
+    for ie in tree.ies:
+        lines.append(f"{ie.name}")
+        for module in ie.modules:
+            state = _module_state(module)
+            lines.append(f"  {module.name} [{module.usage}] {state}")
+            for a in module.attributes:
+                if a.status == NOT_APPLICABLE and not show_all:
+                    continue
+                value = f" = {a.value}" if a.value else ""
+                kind = f"Type {a.type}".ljust(7)
+                lines.append(f"    {_MARKS[a.status]} {a.tag} {kind} {a.path} ({a.status}){value}")
+    if tree.foreign:
+        lines.append(f"Outside the IOD ({len(tree.foreign)})")
+        lines += [f"    {a.tag} {a.vr} {a.path} = {a.value}" for a in tree.foreign]
+    lines.append("Marks: + present, o empty, ! missing (an error of tbp-dicom validate)")
+    return "\n".join(lines)

@@ -31,6 +31,7 @@ from typing import Literal
 from pydicom.dataset import Dataset
 
 from tbp_core import standard
+from tbp_core.standard.formatting import type_rank
 from tbp_core.validation.conditions import condition_for
 from tbp_core.validation.context import (
     Context,
@@ -52,7 +53,6 @@ _FUNCTIONAL_GROUPS = frozenset(
     {"SharedFunctionalGroupsSequence", "PerFrameFunctionalGroupsSequence"}
 )
 
-_TYPE_RANK = {"1": 0, "2": 1, "1C": 2, "2C": 3, "3": 4}
 
 #: Modules whose table flattens a recursive structure: only these attributes are checked.
 _ONLY = {"sr-document-content": frozenset({"ValueType"})}
@@ -179,15 +179,18 @@ def evaluate(ctx: Context) -> Evaluation:
 def _effective_rows(
     modules: tuple[standard.ModuleUsage, ...], presence: dict[str, bool]
 ) -> dict[tuple[tuple[str, ...], str], tuple[standard.ModuleUsage, standard.ModuleAttribute]]:
-    """(path, keyword) → the (module, row) whose Type applies, over the checked modules."""
+    """(path, keyword) → the (module, row) whose Type applies.
+
+    Top-level rows of the modules in use, and nested rows of every module.
+    """
     effective: dict[
         tuple[tuple[str, ...], str], tuple[standard.ModuleUsage, standard.ModuleAttribute]
     ] = {}
     for module in modules:
-        if not presence[module.key]:
-            continue
         for path, attributes in standard.module_attributes_by_path(module.key):
-            if not _checked(path):
+            # A sequence's items follow its item Types wherever the sequence is,
+            # so nested rows apply even when the module is not otherwise in use.
+            if not _checked(path) or not (path or presence[module.key]):
                 continue
             only = _ONLY.get(module.key)
             for attribute in attributes:
@@ -262,7 +265,7 @@ def _overrides(
         ("general-", "sop-common", "common-")
     ):
         return True
-    return _TYPE_RANK.get(attribute.type, 9) < _TYPE_RANK.get(old.type, 9)
+    return type_rank(attribute.type) < type_rank(old.type)
 
 
 # --------------------------------------------------------------------------- places
@@ -361,11 +364,17 @@ def _listing(
     are listed only for items that exist and are never required.
     """
     for path, attributes in standard.module_attributes_by_path(module.key):
-        places = list(_items_at(ctx, ctx.ds, path, ""))
+        rows = []
         for attribute in attributes:
             base = tag_of(attribute.keyword)
-            tags = _tags_for(attribute, path, overlays) or ([] if base is None else [base])
-            for prefix, item in places:
+            rows.append(
+                (
+                    attribute,
+                    _tags_for(attribute, path, overlays) or ([] if base is None else [base]),
+                )
+            )
+        for prefix, item in _items_at(ctx, ctx.ds, path, ""):
+            for attribute, tags in rows:
                 for tag in tags:
                     key = (join_path(prefix, attribute.keyword), tag)
                     found = checked.get(key)

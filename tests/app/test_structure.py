@@ -92,7 +92,7 @@ def test_ct_small_with_foreign_attributes_and_a_missing_one() -> None:
     assert ":green-badge[present" in text and ":blue-badge[outside the IOD: 180]" in text
     foreign = _expander(at, "180 attributes belong to no module")
     assert foreign
-    assert "| :green-badge[present] | Private tag |  | (0009,1001) | LO |" in text
+    assert "| :green-badge[present] | Full fidelity |  | (0009,1001) | LO |" in text
     # delete a Type 2 attribute of a mandatory module: it is missing, its module stands out
     result = workspace.apply_tag_edit(_document(at), tags.DeleteElement("PatientName"))
     assert result.applied

@@ -58,7 +58,7 @@ def test_statuses_follow_edits(produced: Dataset) -> None:
     assert attributes["PatientName"].status == "empty"
     assert attributes["SOPInstanceUID"].status == "present"
     absent_optional = [a for a in attributes.values() if a.type == "3" and a.status != "present"]
-    assert absent_optional and all(a.status in ("not applicable", "empty") for a in absent_optional)
+    assert absent_optional and all(a.status in ("not-applicable", "empty") for a in absent_optional)
     foreign = explain.build_structure(produced).foreign
     assert "NumberOfSlices" in [a.keyword for a in foreign]
 
