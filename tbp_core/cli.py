@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -23,6 +22,12 @@ from tbp_core.building.iods import IODS, get_iod, new_series_context
 from tbp_core.building.metadata import merge_metadata, parse_assignment, parse_template
 from tbp_core.errors import TbpError
 from tbp_core.fileio import dicomio
+from tbp_core.fileio.safewrite import (
+    Interrupted,
+    same_file,
+    signals_as_exceptions,
+    write_atomically,
+)
 from tbp_core.inspection import dump, explain, tags
 from tbp_core.sources.images import DEFAULT_MAX_PIXELS
 from tbp_core.validation.findings import ValidationReport
@@ -158,7 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
         "checked against the element's VR and VM first; if one is refused nothing is written.",
     )
     change.add_argument("file", metavar="FILE", help="a DICOM file")
-    change.add_argument("-o", "--output", required=True, metavar="OUT", help="file to write")
+    change.add_argument("-o", "--output", metavar="OUT", help="file to write (not FILE itself)")
+    change.add_argument(
+        "--in-place", action="store_true", help="replace FILE itself (still all or nothing)"
+    )
     change.add_argument(
         "--set",
         dest="assignments",
@@ -188,18 +196,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status.
     """
     args = build_parser().parse_args(argv)
-    status_if_cut = EXIT_OK
     try:
-        status: int = args.handler(args)
+        with signals_as_exceptions():
+            status: int = args.handler(args)
     except TbpError as exc:
         _fail(str(exc))
         return EXIT_UNUSABLE
-    except KeyboardInterrupt:
-        _fail("interrupted")
+    except (KeyboardInterrupt, Interrupted):
+        _fail("interrupted: nothing half-written was left behind")
         return EXIT_UNUSABLE
     except BrokenPipeError:  # output piped into a command that stopped reading (head)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return status_if_cut
+        return EXIT_OK
+    except Exception as exc:  # the last boundary: one line, never a traceback
+        reason = " ".join(str(exc).split())[:200] or "no details"
+        _fail(
+            f"{args.command} failed on unexpected input ({type(exc).__name__}: {reason}); "
+            "the file may be damaged — please report it if it opens elsewhere"
+        )
+        return EXIT_UNUSABLE
     return status
 
 
@@ -245,6 +260,11 @@ def _run_convert(args: argparse.Namespace) -> int:
     for position, name in enumerate(args.inputs, start=1):
         target = output if single_file else output / dicom_file_name(name)
         try:
+            if same_file(Path(name), target):
+                raise TbpError(
+                    f"'{name}': the output {target} is the input itself; choose another "
+                    "output (-o) so the input is kept"
+                )
             if target in written:
                 raise TbpError(
                     f"'{name}' would overwrite {target} written from an input with the same "
@@ -286,19 +306,8 @@ def _convert_path(
 
 
 def _write_atomically(converted: Converted, target: Path) -> None:
-    """Write next to ``target`` and rename, so a failure never leaves half a file."""
-    directory = target.parent if str(target.parent) else Path(".")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=".tbp-", suffix=".dcm", dir=directory)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                dicomio.write(converted.dataset, stream)
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise TbpError(f"cannot write '{target}': {exc.strerror}") from exc
+    """Write the whole file or nothing (a kill never leaves half a file or a temp file)."""
+    write_atomically(target, lambda stream: dicomio.write(converted.dataset, stream))
 
 
 def _report(converted: Converted, target: Path, *, verbose: bool) -> None:
@@ -382,22 +391,32 @@ def _run_structure(args: argparse.Namespace) -> int:
 
 
 def _run_edit(args: argparse.Namespace) -> int:
-    """Apply every edit or none, then write the file."""
+    """Apply every edit or none, then write the whole file or nothing."""
     if not args.assignments and not args.delete:
         raise TbpError("nothing to do: give at least one --set KEYWORD=VALUE or --delete KEYWORD")
+    source = Path(args.file)
+    if args.in_place == bool(args.output):
+        raise TbpError("give either -o OUT or --in-place (to replace FILE itself)")
+    target = source if args.in_place else Path(args.output)
+    if not args.in_place and same_file(source, target):
+        raise TbpError(
+            f"-o {target} is the input file; use --in-place to replace it, or another -o"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = dicomio.read(Path(args.file))
+        result = dicomio.read_with_report(source)
+        if result.warnings:
+            raise TbpError(
+                f"'{source}' is damaged ({result.warnings[0]}); editing it would drop what "
+                "could not be read — nothing was written"
+            )
+        ds = result.dataset
         results = tags.apply_edits(ds, tags.parse_cli_edits(args.assignments, args.delete))
         if results and not results[-1].applied:
             raise TbpError(f"{results[-1].message} — nothing was written")
-        target = Path(args.output)
-        try:
-            dicomio.write(ds, target)
-        except OSError as exc:
-            raise TbpError(f"cannot write '{target}': {exc.strerror}") from exc
-    for result in results:
-        print(result.message)
+        write_atomically(target, lambda stream: dicomio.write(ds, stream))
+    for change in results:
+        print(change.message)
     return EXIT_OK
 
 

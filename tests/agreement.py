@@ -3,12 +3,19 @@
 Counted kinds: dciodvfy's "Missing/Empty attribute Type 1/1C/2/2C" and
 "Unrecognized enumerated value" errors, against our errors with the matching
 codes. Run ``.venv/bin/python -m tests.agreement [FILES...]`` for the numbers
-and the list of disagreements; tests/tbp_core/test_validate_agreement.py
+and the list of disagreements; tests/tbp_core/validation/test_validate_agreement.py
 asserts the thresholds.
+
+The files are split (tests/agreement_split.json) into a *tuning* part, whose
+disagreements may guide changes to the rules, and a *held-out* part, whose
+disagreements must not: the report prints only the held-out numbers unless
+``--show-heldout`` is given. Files under tests/data/heldout/ are always held-out.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import sys
 from collections.abc import Iterable
@@ -59,7 +66,8 @@ class Agreement:
     def precision(self) -> float:
         return len(self.theirs & self.ours) / len(self.ours) if self.ours else 1.0
 
-    def summary(self) -> str:
+    def summary(self, details: bool = True) -> str:
+        """The numbers, and (with ``details``) every disagreement and excluded file."""
         lines = [
             f"files compared: {len(self.compared)} (excluded {len(self.excluded)})",
             f"recall {self.recall:.3f} ({len(self.theirs & self.ours)}/{len(self.theirs)} "
@@ -67,6 +75,8 @@ class Agreement:
             f"precision {self.precision:.3f} ({len(self.theirs & self.ours)}/{len(self.ours)} "
             "of our errors dciodvfy reports too)",
         ]
+        if not details:
+            return "\n".join(lines)
         lines += [f"  only dciodvfy: {f} {k}" for f, k in sorted(self.theirs - self.ours)]
         lines += [f"  only ours:     {f} {k}" for f, k in sorted(self.ours - self.theirs)]
         lines += [f"  excluded:      {f}: {why}" for f, why in sorted(self.excluded.items())]
@@ -125,15 +135,56 @@ def agreement(paths: Iterable[Path]) -> Agreement:
 
 
 def default_paths() -> list[Path]:
-    """tests/data/dicom, plus the shared corpus when present."""
+    """tests/data/dicom and tests/data/heldout, plus the shared corpus when present."""
     from tests.conftest import CORPUS, DATA
 
     paths = sorted((DATA / "dicom").iterdir())
+    if (DATA / "heldout").is_dir():
+        paths += sorted(p for p in (DATA / "heldout").iterdir() if p.name != "SOURCES.md")
     if (CORPUS / "dicom").is_dir():
         paths += sorted(p for p in (CORPUS / "dicom").iterdir() if p.name != "SOURCES.md")
     return paths
 
 
+SPLIT_FILE = Path(__file__).with_name("agreement_split.json")
+
+
+@cache
+def _split() -> dict[str, str]:
+    recorded = json.loads(SPLIT_FILE.read_text(encoding="utf-8"))
+    return {
+        **{name: "tuning" for name in recorded["tuning"]},
+        **{name: "heldout" for name in recorded["heldout"]},
+    }
+
+
+def part_of(path: Path) -> str:
+    """``tuning`` or ``heldout``: as recorded, else by the recorded rule (hash of the name)."""
+    if path.parent.name == "heldout":
+        return "heldout"
+    recorded = _split().get(path.name)
+    if recorded:
+        return recorded
+    digest = int(hashlib.sha256(path.name.encode()).hexdigest()[:8], 16)
+    return "tuning" if digest % 10 < 6 else "heldout"
+
+
+def split_agreement(paths: Iterable[Path]) -> dict[str, Agreement]:
+    """The agreement on the tuning files and on the held-out files, separately."""
+    chosen = list(paths)
+    return {
+        part: agreement(p for p in chosen if part_of(p) == part) for part in ("tuning", "heldout")
+    }
+
+
+def main(argv: list[str]) -> None:
+    """Print the tuning numbers with their disagreements and the held-out numbers alone."""
+    show_heldout = "--show-heldout" in argv
+    chosen = [Path(a) for a in argv if not a.startswith("--")] or default_paths()
+    for part, result in split_agreement(chosen).items():
+        print(f"== {part}")
+        print(result.summary(details=part == "tuning" or show_heldout))
+
+
 if __name__ == "__main__":
-    chosen = [Path(p) for p in sys.argv[1:]] or default_paths()
-    print(agreement(chosen).summary())
+    main(sys.argv[1:])

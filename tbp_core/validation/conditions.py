@@ -1,7 +1,10 @@
 """Type 1C/2C conditions: whether an absent conditional attribute is required.
 
 A condition answers True (required), False (not required) or None (cannot be
-decided from this dataset).
+decided from this dataset). The standard's own conditions, parsed from PS3.3
+(:mod:`tbp_core.validation.standardconditions`), are asked first; the rules
+written here apply only where the parsed data has nothing or is known wrong
+(:data:`_OVERRIDES`, each with the reason).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pydicom.sequence import Sequence
 
 from tbp_core import standard
 from tbp_core.validation.context import Context, has, integer, items, raw_element, text, value_of
+from tbp_core.validation.standardconditions import holds, standard_condition
 
 _TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "UT", "UC", "PN"})
 
@@ -225,6 +229,16 @@ def _code_item_condition(keyword: str, item: Dataset) -> bool | None:
     return None
 
 
+#: Keywords whose parsed condition is known wrong or incomplete: the hand-written rule wins.
+_OVERRIDES: dict[str, str] = {
+    # "... and the code value is (not) a URN or URL": the parser keeps only the
+    # "Code Value is not present" half, which would demand a URN for every long code.
+    "CodeValue": "code value kind not parsed",
+    "LongCodeValue": "code value kind not parsed",
+    "URNCodeValue": "code value kind not parsed",
+}
+
+
 def condition_for(
     ctx: Context, module: standard.ModuleUsage, attribute: standard.ModuleAttribute, item: Dataset
 ) -> bool | None:
@@ -246,6 +260,13 @@ def condition_for(
     bool or None
         True when required, False when not, None when it cannot be decided.
     """
+    if attribute.keyword not in _OVERRIDES:
+        parsed = standard_condition(module.key, attribute.path, attribute.keyword)
+        if parsed is not None:
+            try:
+                return holds(ctx, parsed, item)
+            except Exception:
+                return None
     if attribute.path:
         return _code_item_condition(attribute.keyword, item)
     special = _MODULE_CONDITIONS.get(module.key, {}).get(attribute.keyword)

