@@ -24,6 +24,7 @@ from pydicom.uid import (
     RLELossless,
 )
 
+from tbp_core.building.jpegsegments import strip_metadata
 from tbp_core.errors import CodecUnavailableError, ConversionError
 from tbp_core.fileio.dicomio import file_meta_for
 from tbp_core.sources.images import SourceImage
@@ -159,11 +160,18 @@ def _encapsulate_jpeg(ds: Dataset, image: SourceImage) -> tuple[str, ...]:
             "as it is (encapsulated baseline JPEG must be grey or chroma-subsampled "
             "YBR_FULL_422) — choose explicit-le, rle, jpeg-ls or jpeg2000"
         )
-    ds.PixelData = encapsulate([image.original])
+    stripped = strip_metadata(image.original, image.name)
+    ds.PixelData = encapsulate([stripped.data])
     ds["PixelData"].VR = "OB"
     ds.PhotometricInterpretation = photometric
     _set_transfer_syntax(ds, JPEGExtended12Bit if extended else JPEGBaseline8Bit)
-    return ("the source JPEG was encapsulated unchanged (no re-compression)",)
+    notes = ["the source JPEG's compressed pixels were encapsulated unchanged (no re-compression)"]
+    if stripped.removed:
+        notes.append(
+            "left out of the encapsulated JPEG (they can identify people or devices): "
+            + "; ".join(stripped.removed)
+        )
+    return tuple(notes)
 
 
 _SOF1 = 0xFFC1
