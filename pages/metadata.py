@@ -4,9 +4,10 @@ Fields are grouped by Information Entity, then module (tbp_core.session.formfiel
 Every widget keeps its value in st.session_state under ``meta_<Keyword>``; the
 keys are filled from the document whenever it changes (another document, an
 applied edit, a template) and otherwise left alone, so what was typed stays.
-A change is applied at once by the widget's callback: image documents through
-workspace.set_metadata, DICOM documents as tag edits. Input that is refused is
-kept (per document) with its message and the document keeps its value.
+A change is applied at once by the widget's callback through
+tbp_core.session.metadata_ops (image documents take it as metadata, DICOM documents
+as tag edits). Input that is refused is kept (per document) with its message
+and the document keeps its value.
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from typing import Any
 
 import streamlit as st
 
-from tbp_core import standard
 from tbp_core.building import metadata
 from tbp_core.errors import MetadataError, TbpError
-from tbp_core.session import formfields, workspace
+from tbp_core.session import formfields, metadata_ops, workspace
 from tbp_core.session.formfields import FieldFindings, FormField, FormSection
 from tbp_core.session.workspace import Document
-from tbp_core.standard import anatomy, private
+from tbp_core.standard import anatomy
+from tbp_core.standard.formatting import title_of, usage_text
 from tbp_core.validation.findings import Finding, ValidationReport
+from tbp_core.validation.summary import FILE_META_MODULE
 from tbp_core.validation.validate import validate
 from ui import form, state
 from ui.cache import memo
@@ -36,7 +38,6 @@ SEARCH_KEY = "meta_region_search"
 PARTS_KEY = "meta_apply_parts"
 BATCH_IES = ("Patient", "Study", "Series")
 ALL_IES = ("Patient", "Study", "Series", "Equipment", "Acquisition", "Image", "TBP calibration")
-VL_IODS = ("vl-photographic-image", "dermoscopic-photography-image")
 _SIDES = {"": "— none —", **{k: f"{k} — {v.code_meaning}" for k, v in anatomy.LATERALITY.items()}}
 
 
@@ -74,53 +75,14 @@ def _find(doc_id: str) -> Document | None:
 # ------------------------------------------------------------------ what the form shows
 
 
-def _iod_key(doc: Document) -> str | None:
-    if doc.kind == "image":
-        return doc.iod.standard_key
-    try:
-        sop_class = str(workspace.dataset_of(doc).get("SOPClassUID", "") or "")
-    except Exception:  # an unreadable SOP Class UID: the generic form
-        return None
-    return standard.iod_for_sop_class(sop_class) if sop_class else None
-
-
-def _has_tbp_block(doc: Document) -> bool:
-    try:
-        return bool(private.get_tbp_values(workspace.dataset_of(doc)))
-    except Exception:  # present but unreadable or invalid: show it so it can be fixed
-        return True
-
-
-def _sections(doc: Document, iod_key: str | None) -> tuple[FormSection, ...]:
-    if doc.kind == "image":
-        return formfields.form_sections(iod_key, exif_values=doc.exif_values, metadata=doc.metadata)
-    calibration = iod_key in VL_IODS or _has_tbp_block(doc)
-    return formfields.form_sections(iod_key, calibration=calibration)
-
-
 def _document_values(doc: Document, fields: tuple[FormField, ...]) -> dict[str, Any]:
     """What the document holds for each field (entered, built, or from EXIF)."""
-
-    def compute() -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        if doc.kind == "dicom":
-            return formfields.dataset_form_values(workspace.dataset_of(doc), fields)
-        if workspace.build_error(doc) is None:
-            values.update(formfields.dataset_form_values(workspace.dataset_of(doc), fields))
-        for key, value in doc.exif_values.items():
-            values.setdefault(key, value)
-        values.update(doc.metadata)
-        return values
-
-    return memo(doc, "metadata_form_values", compute, tuple(f.key for f in fields))
-
-
-def _current_value(doc: Document, field: FormField) -> Any:
-    if doc.kind == "image" and field.key in doc.metadata:
-        return doc.metadata[field.key]
-    if workspace.build_error(doc) is not None:
-        return doc.exif_values.get(field.key)
-    return formfields.dataset_form_values(workspace.dataset_of(doc), [field]).get(field.key)
+    return memo(
+        doc,
+        "metadata_form_values",
+        lambda: metadata_ops.form_values(doc, fields),
+        tuple(f.key for f in fields),
+    )
 
 
 def _shown(field: FormField, value: Any) -> Any:
@@ -162,29 +124,11 @@ def _seed(doc: Document, fields: tuple[FormField, ...]) -> None:
 
 def _apply(doc: Document, key: str, value: Any, typed: Any) -> None:
     """Give the document a valid value; a refusal keeps what was typed, with why."""
-    drafts = _drafts(doc.id)
-    if doc.kind == "image":
-        values = dict(doc.metadata)
-        if value is None:
-            values.pop(key, None)
-        else:
-            values[key] = value
-        workspace.set_metadata(doc, values)
-        drafts.pop(key, None)
-        return
-    try:
-        edit = formfields.edit_for(workspace.dataset_of(doc), key, value)
-    except TbpError as exc:
-        drafts[key] = (typed, str(exc))
-        return
-    if edit is None:
-        drafts.pop(key, None)
-        return
-    result = workspace.apply_tag_edit(doc, edit)
-    if result.applied:
-        drafts.pop(key, None)
+    outcome = metadata_ops.apply_value(doc, key, value)
+    if outcome.applied:
+        _drafts(doc.id).pop(key, None)
     else:
-        drafts[key] = (typed, result.message)
+        _drafts(doc.id)[key] = (typed, outcome.reason)
 
 
 def _field_changed(doc_id: str, field: FormField) -> None:
@@ -194,7 +138,7 @@ def _field_changed(doc_id: str, field: FormField) -> None:
     typed = form.typed_value(field)
     entered = typed
     if field.kind == "person_name":  # keep prefix, suffix and other groups of the name
-        kept = formfields.name_parts(_current_value(doc, field))
+        kept = formfields.name_parts(metadata_ops.current_value(doc, field))
         entered = {**kept, **typed}
     result = formfields.read_form([field], {field.key: entered})
     problem = result.problems.get(field.key)
@@ -219,7 +163,7 @@ def _region_changed(doc_id: str, field: FormField) -> None:
         return
     code_key = str(st.session_state.get(REGION_KEY) or "")
     side = str(st.session_state.get(LATERALITY_KEY) or "")
-    keep = formfields.region_choice(_current_value(doc, field))
+    keep = formfields.region_choice(metadata_ops.current_value(doc, field))
     region = _region_for(code_key, keep)
     if region is None or not region.paired:
         side = ""  # laterality only for paired regions
@@ -234,11 +178,8 @@ def _region_changed(doc_id: str, field: FormField) -> None:
 
 def _use_exif(doc_id: str, keys: tuple[str, ...]) -> None:
     doc = _find(doc_id)
-    if doc is None:
-        return
-    values = dict(doc.metadata)
-    values.update({k: doc.exif_values[k] for k in keys if k in doc.exif_values})
-    workspace.set_metadata(doc, values)
+    if doc is not None:
+        metadata_ops.use_exif_values(doc, keys)
 
 
 def _apply_to_all(doc_id: str) -> None:
@@ -246,81 +187,30 @@ def _apply_to_all(doc_id: str) -> None:
     if doc is None or doc.kind != "image":
         return
     parts = list(st.session_state.get(PARTS_KEY) or BATCH_IES)
-    values = formfields.select_by_ie(doc.metadata, doc.iod.standard_key, parts)
-    others = [d for d in state.documents() if d.kind == "image" and d.id != doc.id]
-    for other in others:
-        iod_key = other.iod.standard_key
-        kept = {
-            k: v for k, v in other.metadata.items() if formfields.ie_of(k, iod_key) not in parts
-        }
-        workspace.set_metadata(other, {**kept, **values})
+    copied = metadata_ops.copy_to_images(doc, state.documents(), parts)
+    for other in copied.targets:  # what was refused there is replaced now
         drafts = _drafts(other.id)
-        for key in [k for k in drafts if formfields.ie_of(k, iod_key) in parts]:
+        for key in [k for k in drafts if copied.covers(other, k)]:
             del drafts[key]
-    _note(
-        "success",
-        f"Copied {len(values)} value{'' if len(values) == 1 else 's'} "
-        f"({', '.join(parts)}) to {len(others)} other image document"
-        f"{'' if len(others) == 1 else 's'}.",
-    )
+    _note("success", copied.message)
 
 
 # ------------------------------------------------------------------ templates
 
 
 def _load_template(doc: Document, data: bytes, name: str) -> None:
-    try:
-        values = metadata.parse_template(data)
-    except MetadataError as exc:
-        _note("error", f"'{name}' was not loaded: {exc}")
-        return
+    loaded = metadata_ops.load_template(doc, data, name)
     drafts = _drafts(doc.id)
-    if doc.kind == "image":
-        before, old = workspace.build_error(doc), dict(doc.metadata)
-        merged = {**doc.metadata, **values}
-        workspace.set_metadata(doc, {k: v for k, v in merged.items() if v is not None})
-        after = workspace.build_error(doc)
-        if after is not None and after != before:
-            workspace.set_metadata(doc, old)
-            _note("error", f"'{name}' was not loaded: {after}")
-            return
-        for key in values:
-            drafts.pop(key, None)
-        _note("success", f"Loaded {len(values)} values from '{name}'.")
-        return
-    refused: list[str] = []
-    applied = 0
-    for key, value in values.items():
-        info = standard.attribute_info(key)
-        if info is not None and info.vr == "SQ":
-            refused.append(f"{key}: sequences are edited item by item on the Tags page")
-            continue
-        try:
-            edit = formfields.edit_for(workspace.dataset_of(doc), key, value)
-        except TbpError as exc:
-            refused.append(str(exc))
-            continue
-        if edit is None:
-            continue
-        result = workspace.apply_tag_edit(doc, edit)
-        if result.applied:
-            applied += 1
-            drafts.pop(key, None)
-        else:
-            refused.append(result.message)
-    _note("success", f"Applied {applied} values from '{name}'.")
-    if refused:
-        _note("error", f"Not applied from '{name}': " + "; ".join(refused))
+    for key in loaded.applied:
+        drafts.pop(key, None)
+    for kind, text in loaded.notes:
+        _note(kind, text)
 
 
 def _template_values(doc: Document) -> dict[str, Any]:
     if doc.kind == "image":
-        return dict(doc.metadata)
-
-    def compute() -> dict[str, Any]:
-        return metadata.dataset_to_template(workspace.dataset_of(doc), skip_invalid=True)
-
-    return memo(doc, "metadata_template", compute)
+        return metadata_ops.template_values(doc)
+    return memo(doc, "metadata_template", lambda: metadata_ops.template_values(doc))
 
 
 def _template_tools(doc: Document) -> None:
@@ -392,7 +282,7 @@ def _messages(
 
 
 def _region_picker(doc: Document, field: FormField, mapped: FieldFindings | None) -> None:
-    keep = formfields.region_choice(_current_value(doc, field))
+    keep = formfields.region_choice(metadata_ops.current_value(doc, field))
     if doc.kind == "dicom":
         shown = keep.region.code_meaning if keep.region else "none"
         st.text_input(field.name, value=shown, disabled=True, help=field.help)
@@ -457,7 +347,7 @@ def _form(
     for section in sections:
         st.subheader(section.ie)
         for module in section.modules:
-            usage = {"M": "mandatory", "U": "optional", "C": "conditional"}.get(module.usage)
+            usage = usage_text(module.usage)
             st.markdown(f"**{module.name}**" + (f" · {usage} module" if usage else ""))
             row: list[FormField] = []
             for field in module.fields:
@@ -495,7 +385,7 @@ def _other_findings(mapped: FieldFindings) -> None:
     others = [
         f
         for f in mapped.unmatched
-        if f.severity in ("error", "warning") and f.module != "file-meta-information"
+        if f.severity in ("error", "warning") and f.module != FILE_META_MODULE
     ]
     if not others:
         return
@@ -517,12 +407,12 @@ doc = require_document()
 _template_tools(doc)
 _show_notes()
 
-iod_key = _iod_key(doc)
+iod_key = metadata_ops.iod_key_of(doc)
 if doc.kind == "image":
     st.caption(f"Form for the {doc.iod.title} IOD ({doc.iod.modality}).")
     st.page_link(UPLOAD_PAGE, label="Choose another IOD on the Upload page")
 else:
-    name = formfields.title_of(iod_key) if iod_key else "an unknown IOD"
+    name = title_of(iod_key) if iod_key else "an unknown IOD"
     st.caption(f"DICOM file ({name}): a change is applied as a tag edit.")
 
 problem = workspace.build_error(doc)
@@ -531,8 +421,7 @@ if problem is not None:
     st.error(problem)
     if doc.kind == "dicom":
         st.stop()
-    missing = [k for k in required if not str(doc.metadata.get(k) or "").strip()]
-    from_exif = tuple(k for k in missing if k in doc.exif_values)
+    from_exif = metadata_ops.exif_fill_ins(doc, required)
     if from_exif:
         st.button(
             f"Use the EXIF values for {', '.join(from_exif)}",
@@ -542,7 +431,7 @@ if problem is not None:
             help="Take the values the image's EXIF gives (shown in the fields below).",
         )
 
-sections = _sections(doc, iod_key)
+sections = metadata_ops.form_sections_for(doc, iod_key)
 fields = formfields.form_fields(sections)
 _seed(doc, fields)
 

@@ -12,6 +12,7 @@ from tbp_core.session import workspace
 from tbp_core.session.workspace import Document
 from ui import tagtable
 from ui.cache import memo
+from ui.dropped import show_dropped_edits
 from ui.layout import header, require_dataset, require_document
 
 WHOLE_DATASET = "(whole dataset)"
@@ -29,6 +30,7 @@ ds = workspace.dataset_of(doc)
 
 tagtable.apply_pending_edits(doc)
 tagtable.show_notes()
+show_dropped_edits(doc, "tags_dismiss_dropped")
 
 table: pd.DataFrame = memo(doc, "tags_table", lambda: tags.to_table(ds))
 items = memo(doc, "tags_items", lambda: tableedits.item_paths(table))

@@ -8,11 +8,10 @@ or another choice asks for a fresh build.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import streamlit as st
 
 from tbp_core.errors import TbpError
+from tbp_core.session.metadata_ops import fix_place
 from tbp_core.session.workspace import (
     Document,
     dataset_of,
@@ -20,94 +19,39 @@ from tbp_core.session.workspace import (
     export_zip,
     transfer_syntax_choices,
 )
+from tbp_core.standard.formatting import size_text, title_of
 from tbp_core.validation.findings import Finding, ValidationReport
+from tbp_core.validation.summary import FILE_META_MODULE, by_module, count_text
 from tbp_core.validation.validate import validate
 from ui import state
 from ui.cache import memo
+from ui.dropped import show_dropped_edits
 from ui.layout import METADATA_PAGE, TAGS_PAGE, header, require_dataset, require_document
 
 TS_KEY = "vd_transfer_syntax"
-
-#: Modules whose attributes the Metadata form fills in (the Tags page fixes the rest).
-METADATA_MODULES = frozenset(
-    {
-        "patient",
-        "general-study",
-        "patient-study",
-        "general-series",
-        "general-equipment",
-        "enhanced-general-equipment",
-        "dermoscopic-image",
-    }
-)
-
-#: Attributes outside those modules that the Metadata form fills in (anatomy, laterality).
-METADATA_KEYWORDS = frozenset(
-    {
-        "AnatomicRegionSequence",
-        "PrimaryAnatomicStructureSequence",
-        "Laterality",
-        "ImageLaterality",
-    }
-)
-
-#: Attributes of those modules that no form field sets: UIDs and the IOD's Modality.
-_NOT_ON_FORM = frozenset({"Modality", "SpecificCharacterSet"})
-
-#: Module key of the File Meta Information group in the validator's findings.
-FILE_META = "file-meta-information"
 
 _SEVERITY_BADGES = {
     "error": ":red-badge[:material/error: error]",
     "warning": ":orange-badge[:material/warning: warning]",
     "info": ":blue-badge[:material/info: info]",
 }
-_RANK = {"error": 0, "warning": 1, "info": 2}
+_FIXING_PAGES = {
+    "metadata": (METADATA_PAGE, "Fix it on the Metadata page"),
+    "tags": (TAGS_PAGE, "Fix it on the Tags page"),
+}
 
 
 def module_title(key: str) -> str:
     """A module key as a heading: ``"general-image"`` → ``"General Image"``."""
     if not key:
         return "Other checks"
-    words = key.split("-")
-    return " ".join(w.upper() if len(w) <= 2 or w in {"icc", "sop"} else w.title() for w in words)
+    return title_of(key)
 
 
 def fixing_page(finding: Finding) -> tuple[str, str] | None:
-    """(page, label) of the page that fixes a finding; None when no page does.
-
-    File meta findings have no page: the file meta is written afresh with every
-    download. Findings that name no attribute have none either.
-    """
-    if finding.module == FILE_META or not (finding.keyword or finding.path or finding.tag):
-        return None
-    root = finding.path.split(".")[0].split("[")[0] if finding.path else finding.keyword
-    on_form = (finding.module in METADATA_MODULES or root in METADATA_KEYWORDS) and not (
-        root in _NOT_ON_FORM or root.endswith("UID")
-    )
-    if on_form:
-        return METADATA_PAGE, "Fix it on the Metadata page"
-    return TAGS_PAGE, "Fix it on the Tags page"
-
-
-def grouped(report: ValidationReport) -> list[tuple[str, list[Finding]]]:
-    """Findings by module, the modules with the most severe findings first."""
-    groups: dict[str, list[Finding]] = {}
-    for finding in report.findings:
-        groups.setdefault(finding.module, []).append(finding)
-    for findings in groups.values():
-        findings.sort(key=lambda f: _RANK[f.severity])
-    return sorted(
-        groups.items(),
-        key=lambda item: (min(_RANK[f.severity] for f in item[1]), item[0] == "", item[0]),
-    )
-
-
-def counts(findings: Sequence[Finding]) -> str:
-    """``"2 errors, 1 warning, 0 info"``."""
-    n = {s: sum(f.severity == s for f in findings) for s in _RANK}
-    plural = {"error": "errors", "warning": "warnings", "info": "info"}
-    return ", ".join(f"{n[s]} {s if n[s] == 1 else plural[s]}" for s in _RANK)
+    """(page, label) of the page that fixes a finding; None when no page does."""
+    place = fix_place(finding)
+    return None if place is None else _FIXING_PAGES[place]
 
 
 def show_finding(finding: Finding) -> None:
@@ -121,27 +65,28 @@ def show_finding(finding: Finding) -> None:
     target = fixing_page(finding)
     if target is not None:
         st.page_link(target[0], label=target[1], icon=":material/edit:")
-    elif finding.module == FILE_META:
+    elif finding.module == FILE_META_MODULE:
         st.caption("The downloaded file gets a complete file meta group, written afresh.")
 
 
 def show_report(report: ValidationReport) -> None:
     """Summary line, then one expander per module (errors first)."""
-    summary = counts(report.findings)
+    summary = count_text(report.findings)
     checked = f" against the {module_title(report.iod)} IOD" if report.iod else ""
     if report.errors:
         st.markdown(f":red[:material/error: **{summary}**] — checked{checked}.")
     else:
         st.success(f"No errors — {summary}; checked{checked}.", icon=":material/check_circle:")
-    for module, findings in grouped(report):
-        worst = findings[0].severity
+    for group in by_module(report.findings):
         icon = {"error": ":material/error:", "warning": ":material/warning:"}.get(
-            worst, ":material/info:"
+            group.worst, ":material/info:"
         )
         with st.expander(
-            f"{module_title(module)} — {counts(findings)}", expanded=worst == "error", icon=icon
+            f"{module_title(group.module)} — {count_text(group.findings)}",
+            expanded=group.worst == "error",
+            icon=icon,
         ):
-            for finding in findings:
+            for finding in group.findings:
                 show_finding(finding)
 
 
@@ -163,13 +108,6 @@ def choose_transfer_syntax(doc: Document) -> str:
     return chosen
 
 
-def _size(data: bytes) -> str:
-    size = len(data)
-    if size < 1000:
-        return f"{size} bytes"
-    return f"{size / 1e3:.1f} kB" if size < 1e6 else f"{size / 1e6:.1f} MB"
-
-
 def download_one(doc: Document, syntax: str) -> None:
     """Prepare, then download, the current document as a DICOM file."""
     prepared: dict[str, bytes] = memo(doc, "download", dict, syntax)
@@ -189,7 +127,7 @@ def download_one(doc: Document, syntax: str) -> None:
             type="primary",
             icon=":material/download:",
         )
-        st.caption(f"{doc.output_name}, {_size(prepared['data'])}.")
+        st.caption(f"{doc.output_name}, {size_text(len(prepared['data']))}.")
     else:
         st.caption(f"Builds {doc.output_name} for download.")
 
@@ -215,7 +153,7 @@ def download_all(doc: Document, syntax: str) -> None:
             type="primary",
             icon=":material/download:",
         )
-        st.caption(f"{len(docs)} DICOM files, {_size(prepared['data'])}.")
+        st.caption(f"{len(docs)} DICOM files, {size_text(len(prepared['data']))}.")
     else:
         noun = "document" if len(docs) == 1 else "documents"
         st.caption(f"Builds one .dcm per document ({len(docs)} {noun}) in a zip.")
@@ -228,6 +166,7 @@ header(
 )
 doc = require_document()
 require_dataset(doc)
+show_dropped_edits(doc, "vd_dismiss_dropped")
 
 findings_column, download_column = st.columns([3, 2], gap="large")
 with findings_column:

@@ -3,10 +3,14 @@
 One :class:`Document` per uploaded file. An image document keeps its decoded
 pixels, the IOD chosen for it and the metadata the user entered; its dataset is
 built from those (cheaply: the pixels are not copied) and rebuilt when they
-change. A DICOM document keeps the file's bytes and the dataset read from them.
-Tag edits are recorded on both kinds and replayed after a rebuild, so metadata
-and tag edits never undo each other. Exports (Part 10 bytes, a zip of the
-batch) are built only when asked.
+change; the UIDs it was given (SOP Instance, Frame of Reference; Study and
+Series come from the shared context) are kept across rebuilds. A DICOM
+document keeps the file's bytes and the dataset read from them. Tag edits are
+recorded on both kinds and replayed after a rebuild, so metadata and tag edits
+never undo each other; an edit that no longer applies is kept as a
+:class:`DroppedEdit` for the user to see. Exports (Part 10 bytes, a zip of the
+batch) serialise the document's current dataset, the one the app shows, and
+are built only when asked.
 
 Nothing here touches the disk or imports streamlit: the web app keeps
 documents in its session state, the tests drive them directly.
@@ -14,16 +18,18 @@ documents in its session state, the tests drive them directly.
 
 from __future__ import annotations
 
+import copy
 import io
 import uuid
 import warnings
 import zipfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any, Literal
 
-from pydicom.dataset import Dataset
+from pydicom.dataelem import DataElement
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from tbp_core.building.codecs import TRANSFER_SYNTAXES, available_transfer_syntaxes, encode
@@ -52,6 +58,35 @@ KEEP_TRANSFER_SYNTAX = "keep"
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\0", b"MM\0*", b"II+\0", b"MM\0+")
 
 
+@dataclass(frozen=True)
+class DroppedEdit:
+    """A recorded tag edit that no longer applied when the dataset was rebuilt.
+
+    A metadata or IOD change rebuilds an image's dataset and replays the tag
+    edits on it; an edit whose element or item is gone (or whose value the new
+    dataset refuses) is dropped and kept here, so the user learns of it.
+
+    Attributes
+    ----------
+    edit : Edit
+        The edit as the user made it.
+    change : Change
+        What it did when it was applied (path, old and new text).
+    reason : str
+        Why it no longer applies: the refusal of the rebuilt dataset.
+    """
+
+    edit: tags.Edit
+    change: tags.Change
+    reason: str
+
+    @property
+    def message(self) -> str:
+        """One line for the user: which edit was dropped and why."""
+        new = "(removed)" if self.change.new_text is None else f"'{self.change.new_text}'"
+        return f"{self.change.path} → {new} no longer applies and was dropped: {self.reason}"
+
+
 @dataclass
 class Document:
     """One uploaded file and everything the user did to it in this session.
@@ -76,8 +111,14 @@ class Document:
         Normalised keyword → value metadata entered by the user (image documents).
     sop_instance_uid : str
         Kept across rebuilds so a document keeps its identity.
+    frame_of_reference_uid : str
+        Given to an image whose IOD has a Frame of Reference (Dermoscopic) unless
+        its metadata sets one; kept across rebuilds like the SOP Instance UID.
     edits : list of (Edit, Change)
         Applied tag edits, oldest first.
+    dropped_edits : tuple of DroppedEdit
+        Tag edits a rebuild could not replay, oldest first, until dismissed
+        (:func:`dismiss_dropped_edits`).
     read_warnings : tuple of str
         What went wrong reading a damaged DICOM file.
     notices : tuple of str
@@ -97,7 +138,9 @@ class Document:
     iod: IodSpec = VL_PHOTOGRAPHIC
     metadata: dict[str, Any] = field(default_factory=dict)
     sop_instance_uid: str = field(default_factory=lambda: str(generate_uid()))
+    frame_of_reference_uid: str = field(default_factory=lambda: str(generate_uid()))
     edits: list[tuple[tags.Edit, tags.Change]] = field(default_factory=list)
+    dropped_edits: tuple[DroppedEdit, ...] = ()
     read_warnings: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
     revision: int = 0
@@ -205,7 +248,7 @@ def open_document(
 
 
 def _build_image_dataset(document: Document) -> tuple[Dataset, tuple[str, ...]]:
-    """Build an image document's dataset (native Pixel Data) with its edits replayed."""
+    """Build an image document's dataset (native Pixel Data) with the document's UIDs."""
     assert document.image is not None
     built = build_instance(
         document.image,
@@ -216,24 +259,43 @@ def _build_image_dataset(document: Document) -> tuple[Dataset, tuple[str, ...]]:
     )
     ds = built.dataset
     ds.SOPInstanceUID = document.sop_instance_uid
+    if "FrameOfReferenceUID" in ds and "FrameOfReferenceUID" not in document.metadata:
+        ds.FrameOfReferenceUID = document.frame_of_reference_uid
     ds.file_meta = dicomio.file_meta_for(ds, ExplicitVRLittleEndian)
     return ds, built.notices
 
 
-def _replay(document: Document, ds: Dataset) -> list[str]:
-    """Apply the recorded edits to a fresh dataset; drop those that no longer apply."""
+def _reapply(ds: Dataset, edit: tags.Edit, change: tags.Change) -> tags.EditResult:
+    """Apply a recorded edit again, to the same effect as the first time.
+
+    A new UID the user asked for is replayed as that UID, not a fresh one:
+    the element must still be there (as for the first application), then it
+    gets the recorded value.
+    """
+    result = tags.apply_edit(ds, edit)
+    if not isinstance(edit, tags.RegenerateUID) or result.change is None or not change.new_text:
+        return result
+    again = tags.apply_edit(ds, tags.SetValue(edit.path, change.new_text))
+    if again.change is None:  # a UID the element took once: cannot be refused
+        tags.undo(ds, result.change)
+        return again
+    steps = result.change.steps + again.change.steps
+    merged = replace(again.change, old_text=result.change.old_text, steps=steps)
+    return tags.EditResult(True, result.message, merged)
+
+
+def _replay(document: Document, ds: Dataset) -> None:
+    """Apply the recorded edits to a fresh dataset; keep those that no longer apply apart."""
     kept: list[tuple[tags.Edit, tags.Change]] = []
-    dropped: list[str] = []
-    for edit, _ in document.edits:
-        result = tags.apply_edit(ds, edit)
+    dropped: list[DroppedEdit] = []
+    for edit, change in document.edits:
+        result = _reapply(ds, edit, change)
         if result.applied and result.change is not None:
             kept.append((edit, result.change))
-        else:
-            dropped.append(
-                f"an earlier tag edit no longer applies and was dropped: {result.message}"
-            )
+        else:  # the steps would keep the old dataset alive
+            dropped.append(DroppedEdit(edit, replace(change, steps=()), result.message))
     document.edits = kept
-    return dropped
+    document.dropped_edits = (*document.dropped_edits, *dropped)
 
 
 def dataset_of(document: Document) -> Dataset:
@@ -256,19 +318,15 @@ def dataset_of(document: Document) -> Dataset:
     """
     if document._dataset is None:
         if document.kind == "dicom":
-            document._dataset = dicomio.read(document.data, name=document.name)
-            document.edits = [
-                (edit, change)
-                for edit, change in document.edits
-                if tags.apply_edit(document._dataset, edit).applied
-            ]
+            ds = dicomio.read(document.data, name=document.name)
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                ds, notices = _build_image_dataset(document)
-                dropped = _replay(document, ds)
-            document.notices = (*notices, *dropped)
-            document._dataset = ds
+                ds, document.notices = _build_image_dataset(document)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _replay(document, ds)
+        document._dataset = ds
     return document._dataset
 
 
@@ -326,6 +384,11 @@ def apply_tag_edit(document: Document, edit: tags.Edit) -> tags.EditResult:
     return result
 
 
+def dismiss_dropped_edits(document: Document) -> None:
+    """Forget the dropped tag edits once the user has seen them (the dataset is unchanged)."""
+    document.dropped_edits = ()
+
+
 def undo_last_edit(document: Document) -> tags.Change | None:
     """Undo the most recent tag edit; return it, or None when there is none."""
     if not document.edits:
@@ -350,8 +413,40 @@ def transfer_syntax_choices(document: Document) -> list[tuple[str, str]]:
     return [(c.name, c.description) for c in available_transfer_syntaxes(document.image)]
 
 
+def _copy_elements(source: Dataset, target: Dataset) -> None:
+    """Put copies of ``source``'s top-level elements (sharing their values) in ``target``."""
+    for listed in source.elements():
+        element = source.get_item(listed.tag)  # reads a deferred value
+        target[listed.tag] = copy.copy(element) if isinstance(element, DataElement) else element
+
+
+def _detached(ds: Dataset) -> Dataset:
+    """A copy of ``ds`` whose top-level elements and file meta can change alone.
+
+    Element objects are copied, their values shared: encoding the copy's Pixel
+    Data or writing its file meta leaves ``ds`` as it was. Deferred values are
+    read (writing reads them anyway); raw elements stay raw.
+    """
+    copied = Dataset()
+    implicit, little = ds.original_encoding
+    if implicit is not None and little is not None:
+        copied.set_original_encoding(implicit, little, ds.original_character_set)
+    _copy_elements(ds, copied)
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        copied_meta = FileMetaDataset()
+        _copy_elements(meta, copied_meta)
+        copied.file_meta = copied_meta
+    return copied
+
+
 def export_bytes(document: Document, transfer_syntax: str = "explicit-le") -> bytes:
-    """The document as a DICOM Part 10 file.
+    """The document's current dataset as a DICOM Part 10 file.
+
+    What is written is the dataset the app shows (:func:`dataset_of`): the
+    same elements and UIDs, in the chosen transfer syntax, with the file meta
+    written afresh. The document is not changed, so exporting twice gives the
+    same file.
 
     Parameters
     ----------
@@ -368,39 +463,34 @@ def export_bytes(document: Document, transfer_syntax: str = "explicit-le") -> by
     TbpError
         When the dataset cannot be built or encoded that way.
     """
+    ds = dataset_of(document)
     if document.kind == "image":
         assert document.image is not None
+        if transfer_syntax not in TRANSFER_SYNTAXES:
+            transfer_syntax = "explicit-le"
+        out = _detached(ds)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds, _ = _build_image_dataset(document)
-            for edit, _change in document.edits:
-                tags.apply_edit(ds, edit)
-            if transfer_syntax not in TRANSFER_SYNTAXES:
-                transfer_syntax = "explicit-le"
-            encode(ds, document.image, transfer_syntax)
-            return dicomio.to_bytes(ds)
-    ds = dataset_of(document)
-    current = getattr(ds, "file_meta", Dataset()).get("TransferSyntaxUID")
-    if transfer_syntax == "explicit-le" and current is not None and current.is_compressed:
-        fresh = dicomio.read(document.data, name=document.name)
-        for edit, _change in document.edits:
-            tags.apply_edit(fresh, edit)
-        try:
-            fresh.decompress()
-        except Exception as exc:  # codec plugins raise many types
-            raise ConversionError(
-                f"'{document.name}' could not be decompressed ({exc}) — download it as read"
-            ) from exc
-        return dicomio.to_bytes(fresh)
+            encode(out, document.image, transfer_syntax)
+            return dicomio.to_bytes(out)
     missing = [k for k in ("SOPClassUID", "SOPInstanceUID") if not ds.get(k)]
     if missing:
         raise ConversionError(
             f"'{document.name}' has no {' or '.join(missing)}, which a DICOM file needs — "
             "add it on the Tags page"
         )
+    current = getattr(ds, "file_meta", Dataset()).get("TransferSyntaxUID")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return dicomio.to_bytes(ds)
+        out = _detached(ds)
+        if transfer_syntax == "explicit-le" and current is not None and current.is_compressed:
+            try:
+                out.decompress(generate_instance_uid=False)
+            except Exception as exc:  # codec plugins raise many types
+                raise ConversionError(
+                    f"'{document.name}' could not be decompressed ({exc}) — download it as read"
+                ) from exc
+        return dicomio.to_bytes(out)
 
 
 def export_zip(documents: Sequence[Document], transfer_syntax: str = "explicit-le") -> bytes:
@@ -434,9 +524,11 @@ __all__ = [
     "KEEP_TRANSFER_SYNTAX",
     "Document",
     "DocumentKind",
+    "DroppedEdit",
     "apply_tag_edit",
     "build_error",
     "dataset_of",
+    "dismiss_dropped_edits",
     "export_bytes",
     "export_zip",
     "open_document",

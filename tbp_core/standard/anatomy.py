@@ -2,15 +2,16 @@
 
 Two sources, both from the DICOM standard (PS3.16):
 
-- skin regions of CID 4029 "Dermatology Anatomic Site" (the SNOMED CT "Skin
-  of ..." concepts), listed below with whether the region is paired (has a
-  left and a right side);
+- the sites of CID 4029 "Dermatology Anatomic Site" (mostly the SNOMED CT
+  "Skin of ..." concepts), from pydicom's copy of the context groups
+  (``pydicom.sr.codedict.codes.cid4029``); whether a site is paired (has a
+  left and a right side) is not in the standard and is kept by hand below;
 - the anatomic region table that highdicom ships
   (``highdicom/_standard/anatomic_regions.json``: PS3.16 Annex L, the codes
   behind the Body Part Examined terms), read once.
 
 Laterality is not part of the region code: it is added as an Anatomic Region
-Modifier (CID 244 "Laterality"), and only on paired regions.
+Modifier (CID 244 "Laterality", from pydicom too), and only on paired regions.
 
 Obsolete SNOMED-RT codes (``T-02471``, scheme ``SRT``; the seed tables even
 used a made-up scheme ``DAS``) are refused with the SNOMED CT code to use.
@@ -27,6 +28,7 @@ from typing import Literal
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.sr import _snomed_dict  # SNOMED-RT -> SCT table from PS3.16 (pydicom pinned 3.0.x)
+from pydicom.sr.codedict import Collection, codes
 
 from tbp_core import standard
 from tbp_core.errors import MetadataError
@@ -51,150 +53,127 @@ class AnatomicRegion:
 
     @property
     def is_skin(self) -> bool:
-        """True for the dermatology skin regions (CID 4029)."""
+        """True for the dermatology anatomic sites (CID 4029), searched first."""
         return self.source == SOURCE_CID_4029
 
 
-# SNOMED CT skin regions of CID 4029 "Dermatology Anatomic Site":
-# (code value, code meaning, paired). Codes and meanings as listed in PS3.16.
-_SKIN_REGIONS: tuple[tuple[str, str, bool], ...] = (
-    ("39937001", "Skin", False),
-    ("70762009", "Skin of head", False),
-    ("43067004", "Skin of scalp", False),
-    ("61719002", "Skin of vertex of scalp", False),
-    ("79951008", "Skin of occipital region", False),
-    ("21672008", "Skin of parietal region", True),
-    ("16621002", "Skin of temporal region", True),
-    ("73897004", "Skin of face", False),
-    ("68698007", "Skin of forehead", False),
-    ("367577003", "Skin of eyebrow", True),
-    ("362916000", "Skin of eye region", True),
-    ("41310005", "Skin of upper eyelid", True),
-    ("40069000", "Skin of lower eyelid", True),
-    ("27887005", "Skin of medial canthus", True),
-    ("37671003", "Skin of lateral canthus", True),
-    ("113179006", "Skin of nose", False),
-    ("79283007", "Skin of tip of nose", False),
-    ("314395006", "Skin of side of nose", True),
-    ("68598004", "Skin of ala nasi", True),
-    ("36141000", "Skin of cheek", True),
-    ("37108007", "Skin of nasolabial fold", True),
-    ("110488009", "Skin of perioral region of face", False),
-    ("84365009", "Skin of philtrum", False),
-    ("88089004", "Skin of lip", False),
-    ("16251004", "Skin of upper lip", False),
-    ("66934001", "Skin of lower lip", False),
-    ("23747009", "Skin of chin", False),
-    ("244097004", "Skin of jawline", True),
-    ("34926004", "Skin of submental area", False),
-    ("1902009", "Skin of ear", True),
-    ("79313003", "Skin of helix of ear", True),
-    ("57726007", "Skin of crus of helix", True),
-    ("51098001", "Skin of cavity of concha", True),
-    ("79502000", "Skin of tragus", True),
-    ("38407007", "Skin of antitragus", True),
-    ("45591000", "Skin of intertragal incisure", True),
-    ("2059009", "Skin of ear lobule", True),
-    ("86409001", "Skin of external auditory canal", True),
-    ("86719006", "Skin of preauricular region", True),
-    ("24483006", "Skin of postauricular region", True),
-    ("43081002", "Skin of neck", False),
-    ("11584001", "Skin of anterior portion of neck", False),
-    ("5272005", "Skin of lateral portion of neck", True),
-    ("4658004", "Skin of nuchal region", False),
-    ("76072005", "Skin of supraclavicular region of neck", True),
-    ("54440003", "Skin of upper trunk", False),
-    ("181491009", "Skin of anterior trunk", False),
-    ("244106003", "Skin of anterior surface of thorax", False),
-    ("244107007", "Sternal skin", False),
-    ("66288003", "Skin of infraclavicular region", True),
-    ("72005009", "Skin of areola", True),
-    ("54468004", "Skin of nipple", True),
-    ("699915001", "Skin of lower chest wall", False),
-    ("76261009", "Skin of axilla", True),
-    ("66643007", "Skin of back", False),
-    ("699893008", "Skin of back of upper thoracic region", False),
-    ("244111001", "Skin of posterior surface of thorax", False),
-    ("113182001", "Skin of lower back", False),
-    ("75093004", "Skin of abdomen", False),
-    ("699935000", "Skin of upper abdomen", False),
-    ("30598005", "Skin of epigastric area", False),
-    ("315003", "Skin of umbilicus", False),
-    ("699914002", "Skin of lower abdomen", False),
-    ("367578008", "Skin of hypogastric region", False),
-    ("39687006", "Skin of inguinal region", True),
-    ("280387007", "Groin skin crease", True),
-    ("22180002", "Skin of buttock", True),
-    ("63029009", "Skin of gluteal fold", True),
-    ("48014002", "Skin of perineum", False),
-    ("59112000", "Skin of anus", False),
-    ("60944009", "Skin of external genitalia", False),
-    ("35900000", "Skin of penis", False),
-    ("244117002", "Skin of root of penis", False),
-    ("244118007", "Skin of shaft of penis", False),
-    ("7991003", "Skin of glans penis", False),
-    ("81992007", "Skin of scrotum", False),
-    ("73058008", "Skin of labium", True),
-    ("128252004", "Skin of labium majus", True),
-    ("128253009", "Skin of labium minus", True),
-    ("29353003", "Skin of clitoris", False),
-    ("76723005", "Skin of prepuce of clitoris", False),
-    ("371311000", "Skin of upper extremity", True),
-    ("45981001", "Skin of anterior surface of upper arm", True),
-    ("72939005", "Skin of posterior surface of upper arm", True),
-    ("17957002", "Skin of antecubital fossa", True),
-    ("181536004", "Skin of posterior surface of elbow", True),
-    ("70559009", "Skin of anterior surface of forearm", True),
-    ("41550009", "Skin of posterior surface of forearm", True),
-    ("24527008", "Skin of palmar area of wrist", True),
-    ("52876008", "Skin of dorsal area of wrist", True),
-    ("33712006", "Skin of hand", True),
-    ("70887009", "Skin of palm of hand", True),
-    ("26795005", "Skin of thenar region of palm", True),
-    ("89784008", "Skin of hypothenar region of palm", True),
-    ("281642007", "Skin of part of dorsal surface of hand", True),
-    ("244169007", "Skin of digit of hand", True),
-    ("371304004", "Skin of lower extremity", True),
-    ("61248009", "Skin of anterior surface of thigh", True),
-    ("4578000", "Skin of posterior surface of thigh", True),
-    ("73958006", "Skin of medial surface of thigh", True),
-    ("181553006", "Skin of anterior surface of knee", True),
-    ("84507004", "Skin of popliteal fossa", True),
-    ("25763004", "Skin of anterior surface of lower leg", True),
-    ("47224004", "Skin of posterior surface of lower leg", True),
-    ("181564009", "Skin of lateral aspect of ankle", True),
-    ("181563003", "Skin of medial aspect of ankle", True),
-    ("60496002", "Skin of foot", True),
-    ("84607009", "Skin of heel", True),
-    ("699909001", "Skin of lateral part of heel", True),
-    ("699919007", "Skin of medial part of heel", True),
-    ("35739000", "Skin of lateral border of sole of foot", True),
-    ("52953006", "Skin of medial border of sole of foot", True),
-    ("52034004", "Skin of toe", True),
+# Whether a CID 4029 site has a left and a right side is not in PS3.16 (nor in
+# pydicom's copy of its context groups), so it is the one thing kept by hand here:
+# the sites without sides (midline, whole-body or single structures), by their
+# pydicom keyword; every other site of the group is paired. The codes and
+# meanings themselves come from pydicom (`codes.cid4029`).
+_UNPAIRED_SITES: frozenset[str] = frozenset(
+    {
+        "FemaleExternalUrethralOrifice",
+        "FrenulumOfLabiaMinora",
+        "Hair",
+        "MaleExternalUrethralOrifice",
+        "MucosaOfDorsumOfOralPartOfTongue",
+        "MucosaOfDorsumOfPharyngealPartOfTongue",
+        "MucosaOfFloorOfMouth",
+        "MucosaOfLowerLip",
+        "MucosaOfMandibularGingiva",
+        "MucosaOfMaxillaryGingiva",
+        "MucosaOfOralSegmentOfHardPalate",
+        "MucosaOfPharynx",
+        "MucosaOfPosteriorWallOfOropharynx",
+        "MucosaOfTipOfTongue",
+        "MucosaOfTongue",
+        "MucosaOfUpperLip",
+        "MucosaOfUvula",
+        "OralMucosa",
+        "PosteriorCommissureOfLabiumMajorum",
+        "Skin",
+        "SkinOfAbdomen",
+        "SkinOfAnteriorPortionOfNeck",
+        "SkinOfAnteriorSurfaceOfThorax",
+        "SkinOfAnteriorTrunk",
+        "SkinOfAnus",
+        "SkinOfBack",
+        "SkinOfBackOfTrunk",
+        "SkinOfBackOfUpperThoracicRegion",
+        "SkinOfChin",
+        "SkinOfClitoris",
+        "SkinOfDorsumOfNose",
+        "SkinOfEpigastricArea",
+        "SkinOfExternalGenitalia",
+        "SkinOfFace",
+        "SkinOfForehead",
+        "SkinOfGlansPenis",
+        "SkinOfHead",
+        "SkinOfHypogastricRegion",
+        "SkinOfLip",
+        "SkinOfLowerAbdomen",
+        "SkinOfLowerBack",
+        "SkinOfLowerChestWall",
+        "SkinOfLowerLip",
+        "SkinOfMidBack",
+        "SkinOfNeck",
+        "SkinOfNose",
+        "SkinOfNuchalRegion",
+        "SkinOfOccipitalRegion",
+        "SkinOfPenis",
+        "SkinOfPerineum",
+        "SkinOfPerioralRegionOfFace",
+        "SkinOfPhiltrum",
+        "SkinOfPosteriorSurfaceOfThorax",
+        "SkinOfPrepuceOfClitoris",
+        "SkinOfRootOfPenis",
+        "SkinOfScalp",
+        "SkinOfScrotum",
+        "SkinOfShaftOfPenis",
+        "SkinOfSubmentalArea",
+        "SkinOfTipOfNose",
+        "SkinOfUmbilicus",
+        "SkinOfUpperAbdomen",
+        "SkinOfUpperLip",
+        "SkinOfUpperOuterQuadrantOfLeftBreast",
+        "SkinOfUpperTrunk",
+        "SkinOfVermilionProperOfLowerLip",
+        "SkinOfVermilionProperOfUpperLip",
+        "SkinOfVertexOfScalp",
+        "SternalSkin",
+        "Tooth",
+        "VaginalIntroitus",
+        "VulvalVestibule",
+    }
 )
 
+# Image Laterality letters (PS3.3 C.7.6.2, hand-kept: the standard's enumerated
+# values) for the CID 244 concepts pydicom lists.
+_LATERALITY_KEYWORDS: Mapping[str, str] = {
+    "R": "Right",
+    "L": "Left",
+    "B": "Bilateral",
+    "U": "Unilateral",
+}
+
+
+def _concept(cid: Collection, keyword: str, paired: bool, source: str) -> AnatomicRegion:
+    code = getattr(cid, keyword)
+    return AnatomicRegion(code.value, code.scheme_designator, code.meaning, paired, source)
+
+
 LATERALITY: Mapping[str, AnatomicRegion] = {
-    "R": AnatomicRegion("24028007", "SCT", "Right", False, SOURCE_CID_244),
-    "L": AnatomicRegion("7771000", "SCT", "Left", False, SOURCE_CID_244),
-    "B": AnatomicRegion("51440002", "SCT", "Bilateral", False, SOURCE_CID_244),
-    "U": AnatomicRegion("66459002", "SCT", "Unilateral", False, SOURCE_CID_244),
+    letter: _concept(codes.cid244, keyword, False, SOURCE_CID_244)
+    for letter, keyword in _LATERALITY_KEYWORDS.items()
 }
 """Laterality modifier codes (CID 244) by the letter used in the API."""
 
 ANATOMIC_MODIFIERS: tuple[AnatomicRegion, ...] = tuple(
-    AnatomicRegion(code, "SCT", meaning, False, SOURCE_CID_2)
-    for code, meaning in (
-        ("255549009", "Anterior"),
-        ("255551008", "Posterior"),
-        ("49370004", "Lateral"),
-        ("255561001", "Medial"),
-        ("264217000", "Superior"),
-        ("261089000", "Inferior"),
-        ("40415009", "Proximal"),
-        ("46053002", "Distal"),
-        ("26216008", "Central"),
-        ("14414005", "Peripheral"),
-        ("410679008", "Surface"),
+    _concept(codes.cid2, keyword, False, SOURCE_CID_2)
+    for keyword in (  # the common ones, chosen by hand; codes and meanings from pydicom
+        "Anterior",
+        "Posterior",
+        "Lateral",
+        "Medial",
+        "Superior",
+        "Inferior",
+        "Proximal",
+        "Distal",
+        "Central",
+        "Peripheral",
+        "Surface",
     )
 )
 """Common anatomic modifiers (CID 2) for :func:`anatomic_region_item`."""
@@ -217,20 +196,35 @@ def _highdicom_regions() -> tuple[AnatomicRegion, ...]:
     return tuple(regions)
 
 
+def _dermatology_sites() -> tuple[AnatomicRegion, ...]:
+    """The sites of CID 4029, from pydicom, in the order the region picker lists them.
+
+    "Skin ..." sites first, then the other skin sites, then the rest (nails,
+    mucosa, eyes); by meaning within each group.
+    """
+    cid = codes.cid4029
+    sites = [_concept(cid, kw, kw not in _UNPAIRED_SITES, SOURCE_CID_4029) for kw in cid.dir()]
+
+    def order(site: AnatomicRegion) -> tuple[int, str]:
+        words = _words(site.code_meaning)
+        group = 0 if words[:1] == ["skin"] else 1 if "skin" in words else 2
+        return group, site.code_meaning.lower()
+
+    return tuple(sorted(sites, key=order))
+
+
 @functools.cache
 def all_regions() -> tuple[AnatomicRegion, ...]:
-    """Return every known anatomic region, skin regions first.
+    """Return every known anatomic region, dermatology sites first.
 
     Returns
     -------
     tuple[AnatomicRegion, ...]
-        The CID 4029 skin regions, then highdicom's Annex L table sorted by
-        meaning; each (scheme, code) appears once.
+        The sites of CID 4029 (skin sites first, each group sorted by meaning),
+        then highdicom's Annex L table sorted by meaning; each (scheme, code)
+        appears once.
     """
-    skin = tuple(
-        AnatomicRegion(code, "SCT", meaning, paired, SOURCE_CID_4029)
-        for code, meaning, paired in _SKIN_REGIONS
-    )
+    skin = _dermatology_sites()
     seen = {(region.coding_scheme, region.code_value) for region in skin}
     others: list[AnatomicRegion] = []
     for region in sorted(_highdicom_regions(), key=lambda r: r.code_meaning.lower()):

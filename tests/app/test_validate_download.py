@@ -23,15 +23,25 @@ from streamlit.testing.v1 import AppTest
 
 from tbp_core.building.iods import DERMOSCOPIC
 from tbp_core.inspection import tags
-from tbp_core.session.workspace import Document, apply_tag_edit, undo_last_edit
+from tbp_core.session.workspace import (
+    Document,
+    apply_tag_edit,
+    dataset_of,
+    set_metadata,
+    undo_last_edit,
+)
 from tbp_core.sources.images import load_image
+from tbp_core.standard import anatomy
 from tests.conftest import DATA, ROOT
 from tests.referee import dciodvfy
-from ui.layout import METADATA_PAGE, TAGS_PAGE, VALIDATE_PAGE
+from ui.layout import METADATA_PAGE, TAGS_PAGE, UPLOAD_PAGE, VALIDATE_PAGE
 from ui.state import CURRENT, DOCUMENTS
 
 PNG = DATA / "png" / "basn2c08.png"
 CT = DATA / "dicom" / "CT_small.dcm"
+LESION = ROOT / "sample_data" / "dermoscopic_lesion.png"
+EQUIPMENT = ROOT / "sample_data" / "dermoscopic_equipment_template.json"
+UIDS = ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID")
 NAME_PARTS = {"family": "Müller", "given": "Zoë", "middle": "Renée"}
 NAME = "Müller^Zoë^Renée"
 
@@ -293,3 +303,72 @@ def test_transfer_syntax_choices_follow_the_current_document(at: AppTest) -> Non
     chooser = at.selectbox(key="vd_transfer_syntax")
     assert chooser.value == "keep"
     assert len(chooser.options) == 2  # as read, or uncompressed
+
+
+def _tags_table_values(at: AppTest, paths: tuple[str, ...]) -> dict[str, str]:
+    """What the Tags page's table shows at the given paths."""
+    at.switch_page(TAGS_PAGE).run()
+    assert not at.exception, at.exception
+    table = at.data_editor(key="tags_editor").value
+    return {path: str(table.loc[table["path"] == path, "value"].iloc[0]) for path in paths}
+
+
+def test_a_dermoscopic_download_carries_the_uids_the_tags_page_shows(
+    at: AppTest, served: Served
+) -> None:
+    _upload(at, LESION)
+    doc = _current(at)
+    at.radio(key=f"upload_iod_{doc.id}").set_value(DERMOSCOPIC.title).run()
+    assert not at.exception, at.exception
+    at.switch_page(METADATA_PAGE).run()
+    at.file_uploader(key="meta_template_upload").set_value(
+        (EQUIPMENT.name, EQUIPMENT.read_bytes(), "application/json")
+    ).run()
+    assert not at.exception, at.exception
+    assert doc.iod is DERMOSCOPIC and not at.error, [e.value for e in at.error]
+    shown = _tags_table_values(at, UIDS)
+    assert shown["FrameOfReferenceUID"] == str(dataset_of(doc).FrameOfReferenceUID)
+    _validate_page(at)
+    first, _ = _prepare_and_download(at, served)
+    at.button(key="vd_prepare_one").click().run()  # prepared again: the same file
+    again, _ = _downloaded(at, served, "Download DICOM")
+    assert again == first
+    written = pydicom.dcmread(io.BytesIO(first))
+    assert {keyword: str(written[keyword].value) for keyword in UIDS} == shown
+    assert written.file_meta.MediaStorageSOPInstanceUID == shown["SOPInstanceUID"]
+    # the zip holds the same instance
+    payload, _ = _prepare_and_download(at, served, "all")
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        zipped = pydicom.dcmread(io.BytesIO(archive.read(doc.output_name)))
+    assert {keyword: str(zipped[keyword].value) for keyword in UIDS} == shown
+    # and so is the Tags page after the downloads
+    assert _tags_table_values(at, UIDS) == shown
+
+
+def _warnings(at: AppTest) -> list[str]:
+    return [str(w.value) for w in at.warning]
+
+
+def test_an_edit_a_metadata_change_drops_is_shown_until_dismissed(at: AppTest) -> None:
+    _upload(at, PNG)
+    doc = _current(at)
+    back = anatomy.region_by_code("66643007")
+    assert back is not None
+    set_metadata(doc, {"AnatomicRegionSequence": [anatomy.anatomic_region_value(back)]})
+    edit = tags.SetValue("AnatomicRegionSequence[0].CodeMeaning", "Skin of the back")
+    assert apply_tag_edit(doc, edit).applied
+    set_metadata(doc, {})  # the item the edit changed is gone with the next build
+    at.switch_page(TAGS_PAGE).run()
+    assert not at.exception, at.exception
+    [warning] = [w for w in _warnings(at) if "no longer applies" in w]
+    assert "AnatomicRegionSequence[0].CodeMeaning → 'Skin of the back'" in warning
+    assert "1 tag edit no longer applies" in warning
+    _validate_page(at)
+    assert any("AnatomicRegionSequence[0].CodeMeaning" in w for w in _warnings(at))
+    at.button(key="vd_dismiss_dropped").click().run()
+    assert not at.exception, at.exception
+    assert not any("no longer appl" in w for w in _warnings(at))
+    assert doc.dropped_edits == ()
+    at.switch_page(UPLOAD_PAGE).run()
+    at.switch_page(TAGS_PAGE).run()
+    assert not any("no longer appl" in w for w in _warnings(at))

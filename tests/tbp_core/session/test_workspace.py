@@ -9,14 +9,24 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from tbp_core.building.iods import DERMOSCOPIC, SECONDARY_CAPTURE, new_series_context
+from tbp_core.building import metadata
+from tbp_core.building.iods import (
+    DERMOSCOPIC,
+    SECONDARY_CAPTURE,
+    VL_PHOTOGRAPHIC,
+    new_series_context,
+)
 from tbp_core.errors import ConversionError, TbpError
 from tbp_core.inspection import tags
 from tbp_core.session import workspace
+from tbp_core.standard import anatomy
 from tests.conftest import DATA, ROOT
 from tests.referee import dciodvfy
 
 SAMPLE = ROOT / "sample_data" / "regional_back.png"
+LESION = ROOT / "sample_data" / "dermoscopic_lesion.png"
+EQUIPMENT = ROOT / "sample_data" / "dermoscopic_equipment_template.json"
+UID_KEYWORDS = ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID")
 
 
 @pytest.fixture
@@ -28,6 +38,16 @@ def image_doc() -> workspace.Document:
 def dicom_doc() -> workspace.Document:
     path = DATA / "dicom" / "CT_small.dcm"
     return workspace.open_document(path.name, path.read_bytes(), new_series_context())
+
+
+@pytest.fixture
+def lesion_doc() -> workspace.Document:
+    """The sample close-up as a Dermoscopic image, the dermatoscope's template loaded."""
+    doc = workspace.open_document(LESION.name, LESION.read_bytes(), new_series_context())
+    workspace.set_iod(doc, DERMOSCOPIC)
+    workspace.set_metadata(doc, metadata.parse_template(EQUIPMENT.read_bytes()))
+    assert workspace.build_error(doc) is None
+    return doc
 
 
 def _write(tmp_path: Path, name: str, payload: bytes) -> Path:
@@ -154,3 +174,117 @@ def test_zip_has_one_unique_file_per_document(
         assert names == ["regional_back.dcm", "regional_back_2.dcm", "CT_small.dcm"]
         for name in names:
             pydicom.dcmread(io.BytesIO(archive.read(name)))
+
+
+def _uids(ds: pydicom.Dataset) -> dict[str, str]:
+    return {keyword: str(ds[keyword].value) for keyword in UID_KEYWORDS}
+
+
+def test_dermoscopic_export_carries_the_uids_the_document_shows(
+    lesion_doc: workspace.Document, tmp_path: Path
+) -> None:
+    shown = workspace.dataset_of(lesion_doc)
+    first = workspace.export_bytes(lesion_doc)
+    second = workspace.export_bytes(lesion_doc)
+    assert first == second  # nothing is generated afresh on export
+    assert workspace.dataset_of(lesion_doc) is shown  # and the document is not rebuilt
+    written = pydicom.dcmread(io.BytesIO(first))
+    assert _uids(written) == _uids(shown)
+    assert written.file_meta.MediaStorageSOPInstanceUID == shown.SOPInstanceUID
+    assert shown.SOPInstanceUID == lesion_doc.sop_instance_uid
+    assert shown.FrameOfReferenceUID == lesion_doc.frame_of_reference_uid
+    # a compressed download is the same instance, too
+    rle = pydicom.dcmread(io.BytesIO(workspace.export_bytes(lesion_doc, "rle")))
+    assert _uids(rle) == _uids(shown)
+    assert not shown.file_meta.TransferSyntaxUID.is_compressed  # the export used a copy
+    target = _write(tmp_path, "lesion.dcm", first)
+    assert dciodvfy(target).errors == ()
+
+
+def test_uids_survive_metadata_and_iod_changes(lesion_doc: workspace.Document) -> None:
+    before = _uids(workspace.dataset_of(lesion_doc))
+    workspace.set_metadata(lesion_doc, {**lesion_doc.metadata, "PatientID": "TBP-7"})
+    assert _uids(workspace.dataset_of(lesion_doc)) == before
+    workspace.set_iod(lesion_doc, VL_PHOTOGRAPHIC)
+    assert "FrameOfReferenceUID" not in workspace.dataset_of(lesion_doc)
+    workspace.set_iod(lesion_doc, DERMOSCOPIC)
+    assert _uids(workspace.dataset_of(lesion_doc)) == before
+    # a Frame of Reference UID the metadata gives wins
+    given = "1.2.3.4.5"
+    workspace.set_metadata(lesion_doc, {**lesion_doc.metadata, "FrameOfReferenceUID": given})
+    assert workspace.dataset_of(lesion_doc).FrameOfReferenceUID == given
+
+
+def test_a_new_uid_asked_for_is_kept_across_rebuilds_and_undone(
+    lesion_doc: workspace.Document,
+) -> None:
+    old = workspace.dataset_of(lesion_doc).SOPInstanceUID
+    result = workspace.apply_tag_edit(lesion_doc, tags.RegenerateUID("SOPInstanceUID"))
+    assert result.applied and result.change is not None
+    new = workspace.dataset_of(lesion_doc).SOPInstanceUID
+    assert new != old and result.change.new_text == new
+    workspace.set_metadata(lesion_doc, {**lesion_doc.metadata, "PatientID": "TBP-8"})
+    rebuilt = workspace.dataset_of(lesion_doc)
+    assert rebuilt.SOPInstanceUID == new == rebuilt.file_meta.MediaStorageSOPInstanceUID
+    written = pydicom.dcmread(io.BytesIO(workspace.export_bytes(lesion_doc)))
+    assert written.SOPInstanceUID == new
+    [(edit, change)] = lesion_doc.edits
+    assert isinstance(edit, tags.RegenerateUID) and (change.old_text, change.new_text) == (old, new)
+    assert workspace.undo_last_edit(lesion_doc) is not None
+    assert workspace.dataset_of(lesion_doc).SOPInstanceUID == old
+    assert workspace.dataset_of(lesion_doc).file_meta.MediaStorageSOPInstanceUID == old
+
+
+def test_an_edit_a_rebuild_cannot_replay_is_reported(lesion_doc: workspace.Document) -> None:
+    back = anatomy.region_by_code("66643007")
+    assert back is not None
+    with_region = {
+        **lesion_doc.metadata,
+        "AnatomicRegionSequence": [anatomy.anatomic_region_value(back)],
+    }
+    workspace.set_metadata(lesion_doc, with_region)
+    kept = tags.SetValue("SeriesDescription", "Close-up")
+    lost = tags.SetValue("AnatomicRegionSequence[0].CodeMeaning", "Skin of the back")
+    assert workspace.apply_tag_edit(lesion_doc, kept).applied
+    assert workspace.apply_tag_edit(lesion_doc, lost).applied
+    workspace.set_iod(lesion_doc, VL_PHOTOGRAPHIC)  # a rebuild that keeps both
+    assert workspace.dataset_of(lesion_doc).AnatomicRegionSequence[0].CodeMeaning == (
+        "Skin of the back"
+    )
+    assert lesion_doc.dropped_edits == ()
+    without_region = {k: v for k, v in with_region.items() if k != "AnatomicRegionSequence"}
+    workspace.set_metadata(lesion_doc, without_region)  # the item the edit changed is gone
+    ds = workspace.dataset_of(lesion_doc)
+    assert ds.SeriesDescription == "Close-up" and "AnatomicRegionSequence" not in ds
+    assert [edit for edit, _ in lesion_doc.edits] == [kept]
+    [dropped] = lesion_doc.dropped_edits
+    assert dropped.edit == lost and dropped.change.new_text == "Skin of the back"
+    assert "AnatomicRegionSequence" in dropped.reason and dropped.change.steps == ()
+    assert dropped.message.startswith(
+        "AnatomicRegionSequence[0].CodeMeaning → 'Skin of the back' no longer applies"
+    )
+    # reported once, not again at the next rebuild; dismissed on request
+    workspace.set_metadata(lesion_doc, {**without_region, "PatientID": "TBP-9"})
+    workspace.dataset_of(lesion_doc)
+    assert lesion_doc.dropped_edits == (dropped,)
+    revision = lesion_doc.revision
+    workspace.dismiss_dropped_edits(lesion_doc)
+    assert lesion_doc.dropped_edits == () and lesion_doc.revision == revision
+
+
+def test_dicom_export_leaves_the_document_as_shown(dicom_doc: workspace.Document) -> None:
+    ds = workspace.dataset_of(dicom_doc)
+    meta = ds.file_meta
+    first = workspace.export_bytes(dicom_doc, workspace.KEEP_TRANSFER_SYNTAX)
+    assert workspace.export_bytes(dicom_doc, workspace.KEEP_TRANSFER_SYNTAX) == first
+    assert workspace.dataset_of(dicom_doc).file_meta is meta
+
+
+def test_decompressed_download_keeps_the_instance_uid() -> None:
+    path = DATA / "dicom" / "JPEG2000.dcm"
+    doc = workspace.open_document(path.name, path.read_bytes(), new_series_context())
+    assert workspace.apply_tag_edit(doc, tags.RegenerateUID("SOPInstanceUID")).applied
+    shown = workspace.dataset_of(doc)
+    written = pydicom.dcmread(io.BytesIO(workspace.export_bytes(doc, "explicit-le")))
+    assert written.SOPInstanceUID == shown.SOPInstanceUID
+    assert shown.file_meta.TransferSyntaxUID.is_compressed  # the document is as it was

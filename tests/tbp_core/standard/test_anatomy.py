@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pydicom.dataset import Dataset
-from pydicom.sr.codedict import Collection
+from pydicom.sr.codedict import Collection, codes
 
 from tbp_core.errors import MetadataError
 from tbp_core.standard import anatomy
@@ -22,13 +22,13 @@ from tbp_core.standard.anatomy import (
 )
 
 
-def _cid(name: str) -> dict[str, str]:
+def _cid(name: str, schemes: frozenset[str] = frozenset({"SCT"})) -> dict[str, str]:
     """Code value -> meaning of a DICOM context group, from pydicom's PS3.16 tables."""
     collection = Collection(name)
     return {
         code.value: code.meaning
         for code in (getattr(collection, kw) for kw in dir(collection) if kw[:1].isupper())
-        if code.scheme_designator == "SCT"
+        if code.scheme_designator in schemes
     }
 
 
@@ -36,13 +36,43 @@ def _skin() -> list[AnatomicRegion]:
     return [region for region in all_regions() if region.is_skin]
 
 
-def test_skin_regions_are_cid_4029_codes_with_their_meanings() -> None:
-    cid_4029 = _cid("CID4029")
+def test_dermatology_sites_are_exactly_cid_4029_with_schemes_and_meanings() -> None:
+    collection = Collection("CID4029")
+    expected = {
+        (code.scheme_designator, code.value, code.meaning)
+        for code in (getattr(collection, kw) for kw in collection.dir())
+    }
     skin = _skin()
-    assert len(skin) >= 100
-    for region in skin:
-        assert region.coding_scheme == "SCT"
-        assert cid_4029.get(region.code_value) == region.code_meaning, region
+    assert len(skin) == len(expected) > 200
+    assert {(r.coding_scheme, r.code_value, r.code_meaning) for r in skin} == expected
+    assert {r.coding_scheme for r in skin} == {"SCT", "DCM", "FMA"}
+    # "Skin ..." sites first, by meaning; then the other skin sites; then nails, mucosa, eyes
+    meanings = [r.code_meaning for r in skin]
+    assert meanings[:3] == ["Skin", "Skin of abdomen", "Skin of ala nasi"]
+    assert meanings.index("Sternal skin") < meanings.index("Cornea")
+
+
+def test_hand_kept_sides_name_cid_4029_sites() -> None:
+    """The only hand data, which sites have no sides, must name sites pydicom lists."""
+    assert set(codes.cid4029.dir()) >= anatomy._UNPAIRED_SITES
+    assert len(anatomy._UNPAIRED_SITES) < len(codes.cid4029.dir()) / 2
+
+
+@pytest.mark.parametrize(
+    ("code", "paired"),
+    [
+        ("66643007", False),  # Skin of back
+        ("113182001", False),  # Skin of lower back
+        ("33712006", True),  # Skin of hand
+        ("770822006", True),  # Nail unit of great toe
+        ("130304", True),  # Skin of lower paraspinal region (DCM)
+        ("38199008", False),  # Tooth
+        ("61439", False),  # Skin of upper outer quadrant of left breast: its side is in it
+    ],
+)
+def test_sites_paired_or_not(code: str, paired: bool) -> None:
+    site = next(r for r in _skin() if r.code_value == code)
+    assert site.paired is paired
 
 
 def test_laterality_codes_are_cid_244() -> None:
