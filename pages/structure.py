@@ -10,6 +10,7 @@ import streamlit as st
 from tbp_core.inspection import explain
 from tbp_core.inspection.explain import AttributeNode, ModuleNode, StructureTree
 from tbp_core.session import workspace
+from tbp_core.standard.formatting import usage_text
 from ui.cache import memo
 from ui.layout import header, require_dataset, require_document
 
@@ -20,7 +21,6 @@ COLOURS = {
     explain.MISSING: "red",
     explain.NOT_APPLICABLE: "gray",
 }
-USAGE = {"M": "mandatory", "C": "conditional", "U": "user option"}
 _MARKDOWN_SPECIALS = str.maketrans({c: f"\\{c}" for c in "\\`*_[]|<>~$#"})
 
 
@@ -64,7 +64,7 @@ def _attribute_table(attributes: Iterable[AttributeNode], with_type: bool = True
 
 
 def _module_label(module: ModuleNode, counts: Counter[str]) -> str:
-    parts = [f"**{module_title(module)}**", USAGE.get(module.usage, module.usage)]
+    parts = [f"**{module_title(module)}**", usage_text(module.usage) or module.usage]
     if not module.present:
         parts.append(":gray[not in this file]")
     else:
@@ -80,7 +80,7 @@ def _show_module(module: ModuleNode, show_all: bool) -> None:
     counts = _counts(module.attributes)
     with st.expander(_module_label(module, counts), expanded=bool(counts[explain.MISSING])):
         st.markdown(
-            f"Usage in this IOD: **{module.usage}** ({USAGE.get(module.usage, module.usage)}) · "
+            f"Usage in this IOD: **{module.usage}** ({usage_text(module.usage) or module.usage}) · "
             f"[{_md(module_title(module))} in the standard]({module.url})"
         )
         shown = [a for a in module.attributes if show_all or a.status != explain.NOT_APPLICABLE]

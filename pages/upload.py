@@ -11,6 +11,7 @@ from tbp_core.building.iods import IODS
 from tbp_core.errors import TbpError
 from tbp_core.session.workspace import Document, dataset_of, set_iod
 from tbp_core.standard import iod_for_sop_class
+from tbp_core.standard.formatting import size_text, title_of
 from ui import state
 from ui.layout import header
 from ui.viewer import cached_thumbnail, show_viewer
@@ -57,15 +58,6 @@ def _on_upload() -> None:
         state.set_current(previous)
 
 
-def _human_size(size: int) -> str:
-    amount = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if amount < 1024 or unit == "GB":
-            return f"{int(amount)} {unit}" if unit == "bytes" else f"{amount:.1f} {unit}"
-        amount /= 1024
-    return f"{size} bytes"
-
-
 def _facts(doc: Document) -> dict[str, str]:
     """Dimensions, mode, bit depth and EXIF of a document, as short strings."""
     if doc.image is not None:
@@ -75,7 +67,7 @@ def _facts(doc: Document) -> dict[str, str]:
         mode = f"{prefix}{image.source_mode} → {colour}"
         exif = doc.exif_values
         return {
-            "size": f"{image.columns} × {image.rows} px · {_human_size(len(doc.data))}",
+            "size": f"{image.columns} × {image.rows} px · {size_text(len(doc.data))}",
             "mode": mode,
             "bits": f"{image.source_bit_depth}-bit",
             "exif": f"yes ({len(exif)} values mapped)" if image.exif else "no",
@@ -90,7 +82,7 @@ def _facts(doc: Document) -> dict[str, str]:
     modality = ds.get("Modality") or "no modality"
     bits = ds.get("BitsStored")
     return {
-        "size": f"{dims} · {_human_size(len(doc.data))}",
+        "size": f"{dims} · {size_text(len(doc.data))}",
         "mode": f"DICOM · {photometric} · {modality}",
         "bits": f"{bits}-bit" if bits else "—",
         "exif": "—",
@@ -151,11 +143,7 @@ def _dicom_facts(doc: Document) -> None:
     ds = dataset_of(doc)
     sop = ds.get("SOPClassUID")
     iod = iod_for_sop_class(str(sop)) if sop else None
-    iod_name = (
-        " ".join(w.upper() if len(w) <= 2 else w.capitalize() for w in iod.split("-"))
-        if iod
-        else "not in the standard's tables"
-    )
+    iod_name = title_of(iod) if iod else "not in the standard's tables"
     sop_text = f"{UID(str(sop)).name} ({sop})" if sop else "missing"
     meta = getattr(ds, "file_meta", None)
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None

@@ -224,7 +224,8 @@ def _fail(message: str) -> None:
 
 
 def _load_metadata(args: argparse.Namespace) -> dict[str, Any]:
-    """Template values with ``--set`` values on top."""
+    """Template values with ``--set`` values on top, checked for the chosen IOD."""
+    iod_key = get_iod(args.iod).standard_key
     layers: list[dict[str, Any]] = []
     if args.metadata:
         path = Path(args.metadata)
@@ -232,8 +233,8 @@ def _load_metadata(args: argparse.Namespace) -> dict[str, Any]:
             text = path.read_bytes()
         except OSError as exc:
             raise TbpError(f"cannot read metadata template '{path}': {exc.strerror}") from exc
-        layers.append(parse_template(text))
-    layers.append(dict(parse_assignment(item) for item in args.assignments))
+        layers.append(parse_template(text, iod_key=iod_key))
+    layers.append(dict(parse_assignment(item, iod_key=iod_key) for item in args.assignments))
     return merge_metadata(*layers)
 
 

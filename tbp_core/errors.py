@@ -61,3 +61,20 @@ class TagEditError(TbpError):
 
 class DicomReadError(TbpError):
     """Nothing readable could be found in a DICOM file."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line, for quoting inside a user-facing message.
+
+    Parameters
+    ----------
+    exc : BaseException
+        Any exception, often one raised by a library (pydicom, Pillow, libpng).
+
+    Returns
+    -------
+    str
+        Its message with runs of white space (newlines too) folded to one
+        space; the exception's type name when the message is empty.
+    """
+    return " ".join(str(exc).split()) or type(exc).__name__

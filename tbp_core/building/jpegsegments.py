@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tbp_core.errors import ConversionError
+from tbp_core.standard.formatting import size_text
 
 __all__ = ["StrippedJpeg", "strip_metadata"]
 
@@ -99,7 +100,7 @@ def strip_metadata(data: bytes, name: str = "") -> StrippedJpeg:
             break
         if _is_metadata(marker):
             label = _NAMES.get(marker, f"APP{marker - 0xFFE0}")
-            removed.append(f"{label}, {length - 2} bytes")
+            removed.append(f"{label}, {size_text(length - 2)}")
         else:
             kept.append(data[position:end])
         position = end

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import warnings
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,13 @@ from pydicom import datadict
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset, FileDataset, FileMetaDataset
 from pydicom.filebase import DicomBytesIO
-from pydicom.filereader import data_element_generator, dcmread, read_dataset, read_partial
+from pydicom.filereader import (  # _read_file_meta_info: pydicom is pinned to 3.0.x
+    _read_file_meta_info,
+    data_element_generator,
+    read_dataset,
+    read_partial,
+    read_preamble,
+)
 from pydicom.filewriter import dcmwrite, write_file_meta_info
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.tag import BaseTag
@@ -28,6 +33,14 @@ from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, ExplicitVRLittleEnd
 
 from tbp_core import __version__
 from tbp_core.errors import CodecUnavailableError, DicomReadError
+from tbp_core.fileio.limits import (
+    DEFAULT_LIMITS,
+    LimitExceededError,
+    ReadLimits,
+    count_items,
+    element_counter,
+    inflate,
+)
 
 if TYPE_CHECKING:
     import numpy
@@ -200,7 +213,51 @@ def _decode_elements(ds: Dataset) -> Iterator[tuple[int, str]]:
             )
 
 
-def _read_elementwise(source: bytes | str | Path) -> tuple[Dataset, int | None, str]:
+def _read_bounded(
+    source: bytes | str | Path, limits: ReadLimits, label: str
+) -> tuple[Dataset, list[str]]:
+    """Pydicom's reader within the limits: bounded inflation, item and element caps."""
+    notes: list[str] = []
+    stream: BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
+    try:
+        # the file meta alone: pydicom's reader would inflate a deflated rest unbounded
+        preamble = read_preamble(stream, force=True)
+        meta = _read_file_meta_info(stream)
+        start = stream.tell()
+        stopped: list[int] = []
+        counter = element_counter(limits, stopped)
+        if meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
+            inflated = io.BytesIO(inflate(stream.read(), limits, label))
+            _check_items(inflated, 0, limits, label)
+            body = read_dataset(inflated, False, True, stop_when=counter)
+            ds: Dataset = FileDataset(label, body, preamble, meta, False, True)
+        else:
+            _check_items(stream, start, limits, label)
+            stream.seek(0)
+            ds = read_partial(stream, stop_when=counter, defer_size=DEFER_SIZE, force=True)
+    finally:
+        if not isinstance(source, bytes):
+            stream.close()
+    if stopped:
+        notes.append(
+            f"reading stopped after {stopped[0]:,} elements, the limit (TBP_MAX_ELEMENTS); "
+            "the elements after it are not shown"
+        )
+    return ds, notes
+
+
+def _check_items(stream: BinaryIO, start: int, limits: ReadLimits, label: str) -> None:
+    items = count_items(stream, start, limits.max_items)
+    if items > limits.max_items:
+        raise LimitExceededError(
+            f"'{label}' holds more than {limits.max_items:,} sequence items — refused "
+            "(a real image has far fewer); raise TBP_MAX_ITEMS if the file is trusted"
+        )
+
+
+def _read_elementwise(
+    source: bytes | str | Path, limits: ReadLimits, label: str
+) -> tuple[Dataset, int | None, str]:
     """Read elements one by one until the first one that cannot be parsed."""
     with _open(source) as fp:
         head = read_partial(fp, stop_when=lambda *_: True, defer_size=DEFER_SIZE, force=True)
@@ -210,7 +267,7 @@ def _read_elementwise(source: bytes | str | Path) -> tuple[Dataset, int | None, 
     implicit, little = head.original_encoding
     offset = start
     if meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
-        data, offset, implicit, little = zlib.decompress(data, -zlib.MAX_WBITS), 0, False, True
+        data, offset, implicit, little = inflate(data, limits, label), 0, False, True
     buffer = io.BytesIO(data)
     elements: dict[BaseTag, RawDataElement | DataElement] = {}
     generator = data_element_generator(buffer, bool(implicit), bool(little), defer_size=None)
@@ -275,7 +332,9 @@ def _read_headerless(source: bytes | str | Path) -> tuple[Dataset, int] | None:
     return dataset, offset
 
 
-def read_with_report(source: bytes | str | Path, *, name: str = "") -> ReadResult:
+def read_with_report(
+    source: bytes | str | Path, *, name: str = "", limits: ReadLimits = DEFAULT_LIMITS
+) -> ReadResult:
     """Read a DICOM file as far as possible, reporting where damage stopped it.
 
     Large values (Pixel Data above all) are not loaded. Truncated values,
@@ -288,6 +347,8 @@ def read_with_report(source: bytes | str | Path, *, name: str = "") -> ReadResul
         The file's bytes or its path.
     name : str, optional
         Name for messages when ``source`` is bytes.
+    limits : ReadLimits, optional
+        Caps on inflated size, elements and items (:mod:`tbp_core.fileio.limits`).
 
     Returns
     -------
@@ -296,7 +357,8 @@ def read_with_report(source: bytes | str | Path, *, name: str = "") -> ReadResul
     Raises
     ------
     DicomReadError
-        If nothing readable is found.
+        If nothing readable is found, or the file is over a limit
+        (:class:`~tbp_core.fileio.limits.LimitExceededError`).
     """
     label = _label(source, name)
     if isinstance(source, bytes) and not source:
@@ -310,14 +372,16 @@ def read_with_report(source: bytes | str | Path, *, name: str = "") -> ReadResul
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            stream = io.BytesIO(source) if isinstance(source, bytes) else source
-            ds: Dataset = dcmread(stream, force=True, defer_size=DEFER_SIZE)
+            ds, capped = _read_bounded(source, limits, label)
         notes.extend(dict.fromkeys(_one_line(w.message) for w in caught))
+        notes.extend(capped)
         if any("End of file" in note for note in notes):
             stopped = size
+    except LimitExceededError:
+        raise
     except Exception as exc:  # pydicom raises many types on damaged files
         try:
-            ds, stopped, reason = _read_elementwise(source)
+            ds, stopped, reason = _read_elementwise(source, limits, label)
         except Exception as inner:
             raise DicomReadError(
                 f"'{label}' is not a readable DICOM file ({_one_line(inner)})"

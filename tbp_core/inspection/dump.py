@@ -33,6 +33,7 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
 
 import tbp_core.standard.private as tbp_private
+from tbp_core.errors import one_line
 from tbp_core.fileio.pixelbuffer import value_length
 from tbp_core.standard.formatting import size_text, tag_text
 
@@ -115,8 +116,7 @@ class SearchHit:
 
 def _reason(exc: BaseException) -> str:
     """First sentence of the exception's message, on one line."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    first = text.split(". ")[0].rstrip(".")
+    first = one_line(exc).split(". ")[0].rstrip(".")
     return first if len(first) <= 100 else f"{first[:100]}…"
 
 

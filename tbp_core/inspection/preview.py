@@ -32,12 +32,13 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 from pydicom.dataset import Dataset
-from pydicom.multival import MultiValue
-from pydicom.pixels.processing import apply_color_lut, apply_modality_lut
+from pydicom.pixels.processing import apply_color_lut
 from pydicom.uid import UID
 
-from tbp_core.errors import CodecUnavailableError, DicomReadError
+from tbp_core.errors import CodecUnavailableError, DicomReadError, one_line
 from tbp_core.fileio import dicomio
+from tbp_core.inspection.pixeltransforms import modality_values, suggested_window
+from tbp_core.inspection.window import Window, apply_window, window_bounds, window_spanning
 
 if TYPE_CHECKING:
     from tbp_core.session.workspace import Document
@@ -50,31 +51,6 @@ MAX_SIDE = 1600
 THUMBNAIL_SIDE = 96
 
 Array = npt.NDArray[Any]
-
-
-@dataclass(frozen=True)
-class Window:
-    """A grey-level window (DICOM Window Center / Window Width).
-
-    Attributes
-    ----------
-    centre : float
-        Window Center, in the values' units.
-    width : float
-        Window Width (at least 1).
-    source : str
-        Where the window came from, for a caption (e.g. ``"Window Center/Width
-        in the file"``).
-    """
-
-    centre: float
-    width: float
-    source: str = ""
-
-    @property
-    def bounds(self) -> tuple[float, float]:
-        """The values shown black and white: see :func:`window_bounds`."""
-        return window_bounds(self.centre, self.width)
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,67 +152,6 @@ def downsample_factor(rows: int, columns: int, max_side: int = MAX_SIDE) -> int:
         raise ValueError(f"max_side must be at least 1, not {max_side}")
     longest = max(rows, columns, 1)
     return max(1, -(-longest // max_side))
-
-
-def window_bounds(centre: float, width: float) -> tuple[float, float]:
-    """The values at and below which pixels are black, and above which white.
-
-    DICOM's linear window function (PS3.3 C.11.2.1.2.1): with centre ``c`` and
-    width ``w``, values ``<= c - 0.5 - (w-1)/2`` are black, values
-    ``> c - 0.5 + (w-1)/2`` white, and the values between form a linear ramp.
-
-    Parameters
-    ----------
-    centre : float
-        Window Center.
-    width : float
-        Window Width, at least 1.
-
-    Returns
-    -------
-    (float, float)
-        ``(lower, upper)``.
-
-    Raises
-    ------
-    ValueError
-        When ``width`` is below 1.
-    """
-    if not width >= 1:
-        raise ValueError(f"a window width must be at least 1, not {width}")
-    half = (width - 1) / 2
-    return centre - 0.5 - half, centre - 0.5 + half
-
-
-def apply_window(
-    values: Array, centre: float, width: float, *, invert: bool = False
-) -> npt.NDArray[np.uint8]:
-    """Map values through a linear window to 8-bit display values.
-
-    Parameters
-    ----------
-    values : numpy.ndarray
-        Grey values (any shape) or colour samples (each channel windowed alike).
-    centre, width : float
-        The window (see :func:`window_bounds`).
-    invert : bool
-        Show low values white (``MONOCHROME1``).
-
-    Returns
-    -------
-    numpy.ndarray of uint8
-        The same shape as ``values``.
-    """
-    lower, upper = window_bounds(centre, width)
-    data = np.asarray(values, dtype=np.float32)
-    if upper <= lower:  # width 1: a threshold at the centre
-        out = np.where(data > lower, np.uint8(255), np.uint8(0)).astype(np.uint8)
-    else:
-        scaled = (data - np.float32(lower)) * np.float32(255.0 / (upper - lower))
-        out = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
-    if invert:
-        out = np.uint8(255) - out
-    return out
 
 
 def display_frame(
@@ -356,7 +271,7 @@ def preview_dataset(ds: Dataset, *, name: str = "", max_side: int = MAX_SIDE) ->
         raise DicomReadError(f"{label}: {exc}") from exc
     except Exception as exc:  # attributes the decoder needs may be missing or wrong
         raise DicomReadError(
-            f"{label}: the pixel data cannot be decoded ({_one_line(exc)}) — "
+            f"{label}: the pixel data cannot be decoded ({one_line(exc)}) — "
             "check Rows, Columns, Bits Allocated and Samples per Pixel on the Tags page"
         ) from exc
     return _preview_decoded(ds, np.asarray(decoded), max_side=max_side)
@@ -375,11 +290,6 @@ def preview_document(document: Document, *, max_side: int = MAX_SIDE) -> Preview
     from tbp_core.session.workspace import dataset_of
 
     return preview_dataset(dataset_of(document), name=document.name, max_side=max_side)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
 
 
 def _downsample(stack: Array, factor: int) -> Array:
@@ -404,7 +314,7 @@ def _preview_decoded(ds: Dataset, decoded: Array, *, max_side: int) -> Preview:
         try:
             values = np.asarray(apply_color_lut(values, ds))
         except Exception as exc:  # a damaged palette: show the indices as grey
-            notes.append(f"the palette could not be applied ({_one_line(exc)}); indices shown")
+            notes.append(f"the palette could not be applied ({one_line(exc)}); indices shown")
         else:
             colour = True
             bits_stored = 8 if values.dtype == np.uint8 else 16
@@ -419,8 +329,8 @@ def _preview_decoded(ds: Dataset, decoded: Array, *, max_side: int) -> Preview:
         if bits_stored <= 8:
             full_range = (0, 255)
     else:
-        values, rescaled = _modality(values, ds, notes)
-        file_window = _file_window(ds, notes)
+        values, rescaled = modality_values(values, ds, notes)
+        file_window = suggested_window(ds, notes)
         if not rescaled and values.dtype.kind == "u" and bits_stored <= 8:
             full_range = (0, 255)
     return _finish(
@@ -463,9 +373,9 @@ def _finish(
     elif file_window is not None:
         window = file_window
     elif full_range is not None:
-        window = _window_spanning(*full_range, "the full 8-bit range")
+        window = window_spanning(*full_range, "the full 8-bit range")
     else:
-        window = _window_spanning(low, high, "the image's minimum and maximum")
+        window = window_spanning(low, high, "the image's minimum and maximum")
     return Preview(
         values=values,
         factor=factor,
@@ -483,114 +393,11 @@ def _finish(
     )
 
 
-def _window_spanning(low: float, high: float, source: str) -> Window:
-    """The window whose black level is ``low`` and white level ``high``."""
-    width = max(high - low + 1, 1.0)
-    return Window(centre=low + 0.5 + (width - 1) / 2, width=width, source=source)
-
-
 def _int(value: object, default: int) -> int:
     try:
         return int(str(value))
     except (TypeError, ValueError):
         return default
-
-
-def _float(value: object) -> float | None:
-    """A finite number from a DICOM value (the first of several), or None."""
-    if isinstance(value, MultiValue | list | tuple):
-        value = value[0] if len(value) else None
-    try:
-        number = float(str(value))
-    except (TypeError, ValueError):
-        return None
-    return number if np.isfinite(number) else None
-
-
-def _functional_item(ds: Dataset, sequence: str) -> Dataset | None:
-    """The first frame's item of a functional group macro (per-frame, else shared)."""
-    for groups in ("PerFrameFunctionalGroupsSequence", "SharedFunctionalGroupsSequence"):
-        try:
-            group = ds.get(groups)
-            if group and sequence in group[0] and group[0][sequence].value:
-                item: Dataset = group[0][sequence].value[0]
-                return item
-        except (AttributeError, IndexError, KeyError, TypeError):
-            continue
-    return None
-
-
-def _modality(values: Array, ds: Dataset, notes: list[str]) -> tuple[Array, bool]:
-    """Apply the Modality LUT or Rescale Slope/Intercept; say whether values changed."""
-    if "ModalityLUTSequence" in ds:
-        try:
-            return np.asarray(apply_modality_lut(values, ds)), True
-        except Exception as exc:  # a damaged table: show the stored values
-            notes.append(f"the Modality LUT could not be applied ({_one_line(exc)})")
-            return values, False
-    source: Dataset | None = ds if "RescaleSlope" in ds or "RescaleIntercept" in ds else None
-    if source is None:
-        source = _functional_item(ds, "PixelValueTransformationSequence")
-    if source is None:
-        return values, False
-    slope = _float(source.get("RescaleSlope"))
-    intercept = _float(source.get("RescaleIntercept"))
-    slope = 1.0 if slope is None else slope
-    intercept = 0.0 if intercept is None else intercept
-    if slope == 1.0 and intercept == 0.0:
-        return values, False
-    if slope.is_integer() and intercept.is_integer():
-        rescaled = values.astype(np.int64) * int(slope) + int(intercept)
-        return _compact(rescaled), True
-    return (values.astype(np.float32) * np.float32(slope) + np.float32(intercept)), True
-
-
-def _compact(values: Array) -> Array:
-    """Whole numbers in the smallest of int16/uint16/int32 that holds them."""
-    low, high = int(values.min()), int(values.max())
-    for dtype in (np.int16, np.uint16, np.int32):
-        info = np.iinfo(dtype)
-        if info.min <= low and high <= info.max:
-            return values.astype(dtype)
-    return values.astype(np.float64)
-
-
-def _file_window(ds: Dataset, notes: list[str]) -> Window | None:
-    """The window the file suggests: Window Center/Width, else a VOI LUT's input range."""
-    source: Dataset | None = ds if "WindowCenter" in ds or "WindowWidth" in ds else None
-    where = "Window Center/Width in the file"
-    if source is None:
-        source = _functional_item(ds, "FrameVOILUTSequence")
-        where = "Window Center/Width of the first frame's VOI LUT"
-    if source is not None:
-        centre = _float(source.get("WindowCenter"))
-        width = _float(source.get("WindowWidth"))
-        if centre is not None and width is not None and width >= 1:
-            function = str(source.get("VOILUTFunction", "") or "").upper()
-            if function == "SIGMOID":
-                notes.append("the file asks for a sigmoid VOI function; shown linear")
-            explanation = source.get("WindowCenterWidthExplanation")
-            if explanation:
-                first = explanation[0] if not isinstance(explanation, str) else explanation
-                where = f"{where} ({first})"
-            return Window(centre=centre, width=width, source=where)
-        notes.append(
-            f"the file's window (centre {source.get('WindowCenter')!s}, width "
-            f"{source.get('WindowWidth')!s}) is unusable; a window from the values is used"
-        )
-    lut = ds.get("VOILUTSequence")
-    if lut:
-        try:
-            entries, first = (int(v) for v in list(lut[0].LUTDescriptor)[:2])
-        except (AttributeError, IndexError, TypeError, ValueError):
-            return None
-        entries = entries or 65536
-        return Window(
-            centre=first + entries / 2,
-            width=float(entries),
-            source="the input range of the file's VOI LUT",
-        )
-    return None
 
 
 __all__ = [

@@ -22,6 +22,8 @@ import pandas as pd  # type: ignore[import-untyped]
 
 from tbp_core.errors import TagEditError
 from tbp_core.inspection import tags
+from tbp_core.standard import vr as vrs
+from tbp_core.standard.formatting import tag_text
 
 __all__ = [
     "SEARCH_COLUMNS",
@@ -43,8 +45,7 @@ SEARCH_COLUMNS = ("path", "tag", "keyword", "name", "value")
 _ITEM_COUNT = re.compile(r"^(\d+) items?$")
 _ITEM_PATH = re.compile(r"^(?P<sequence>.+)\[(?P<index>\d+)\]$")
 _BARE_TAG = re.compile(r"^\(?\s*([0-9A-Fa-f]{4})\s*,?\s*([0-9A-Fa-f]{4})\s*\)?$")
-_BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
-_PIXEL_TAGS = frozenset({"(7FE0,0008)", "(7FE0,0009)", "(7FE0,0010)"})
+_PIXEL_TAGS = frozenset(tag_text(tag) for tag in vrs.PIXEL_DATA_TAGS)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def not_editable_reason(row: TableRow) -> str:
         reason = "Pixel Data cannot be edited as text; convert the image again"
     elif row.vr == "SQ":
         reason = "a sequence has no text value; open one of its items, or add or remove items"
-    elif row.vr in _BINARY_VRS:
+    elif row.vr in vrs.BINARY_VRS:
         reason = f"binary {row.vr} values cannot be edited as text"
     elif row.value.startswith("<cannot decode"):
         reason = "its stored value cannot be decoded; delete it and add it again"

@@ -9,11 +9,11 @@ stderr. This module finds those problems first, in Python, so that
 * the metadata chunks are read with bounded decompression (eXIf, iCCP,
   tEXt/zTXt/iTXt), and
 * libpng is only given the file as it is when every chunk it would parse is
-  known to be well formed. Otherwise :func:`minimal_png` rebuilds a stream
-  holding only the chunks needed for the pixels, and interlaced images are
-  split into their seven Adam7 passes (:func:`adam7_passes`,
-  :class:`PassReader`, :func:`raw_png`), each of which libpng decodes as
-  a small non-interlaced image without complaint.
+  known to be well formed. Otherwise
+  :func:`~tbp_core.sources.pngstream.minimal_png` rebuilds a stream holding
+  only the chunks needed for the pixels, and interlaced images are split into
+  their seven Adam7 passes (:mod:`tbp_core.sources.pngstream`), each of which
+  libpng decodes as a small non-interlaced image without complaint.
 
 Nothing here decodes pixels.
 """
@@ -22,10 +22,32 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
-SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from tbp_core.sources.pngformat import (
+    COLOUR_TYPE_NAMES,
+    SIGNATURE,
+    AppleCgbiError,
+    Chunk,
+    Header,
+    PngInfo,
+    PngStructureError,
+    inflated,
+    u32,
+)
+
+__all__ = [
+    "COLOUR_TYPE_NAMES",
+    "MAX_ICC_BYTES",
+    "MAX_TEXT_BYTES",
+    "SIGNATURE",
+    "AppleCgbiError",
+    "Chunk",
+    "Header",
+    "PngInfo",
+    "PngStructureError",
+    "parse_png",
+]
 
 #: Largest embedded ICC profile read (decompressed), in bytes.
 MAX_ICC_BYTES = 16 * 1024 * 1024
@@ -35,16 +57,8 @@ MAX_TEXT_BYTES = 1024 * 1024
 _MAX_EARLY_TEXT_CHUNKS = 500
 #: Output size of one zlib call while inflating metadata.
 _TEXT_STEP = 256 * 1024
-#: Largest payload of one stored (uncompressed) deflate block.
-_STORED_BLOCK = 65535
-#: Input given to zlib per call (it copies what it leaves unused).
-_INPUT_STEP = 256 * 1024
-#: Output size of one zlib call while inflating image data.
-_INFLATE_STEP = 4 * 1024 * 1024
 
-COLOUR_TYPE_NAMES = {0: "grey", 2: "RGB", 3: "palette", 4: "grey+alpha", 6: "RGBA"}
 _ALLOWED_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
-_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 
 #: Ancillary chunks libpng 1.6 parses when they come before the image data.
 #: Chunks outside this set are skipped by libpng without a word.
@@ -59,123 +73,6 @@ _BEFORE_PLTE = frozenset({"cHRM", "gAMA", "iCCP", "sRGB", "sBIT"})
 _SINGLE = frozenset({"bKGD", "cHRM", "eXIf", "gAMA", "iCCP", "pHYs", "sBIT", "sRGB", "tIME"})
 _TEXT = frozenset({"tEXt", "zTXt", "iTXt"})
 
-#: Adam7 passes as (x0, y0, dx, dy).
-_ADAM7: tuple[tuple[int, int, int, int], ...] = (
-    (0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)
-)  # fmt: skip
-
-
-class PngStructureError(ValueError):
-    """The chunk structure is broken; the message says how, without the file name."""
-
-
-class AppleCgbiError(PngStructureError):
-    """The file is Apple's CgBI variant of PNG, which standard decoders cannot read."""
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """One chunk: its type and where its data lies in the file."""
-
-    type: str
-    start: int
-    length: int
-
-    @property
-    def end(self) -> int:
-        """Offset just past the chunk's data (where its CRC begins)."""
-        return self.start + self.length
-
-
-@dataclass(frozen=True)
-class Header:
-    """The values of the IHDR chunk."""
-
-    width: int
-    height: int
-    bit_depth: int
-    colour_type: int
-    interlaced: bool
-
-    @property
-    def channels(self) -> int:
-        """Samples per pixel as stored (a palette index counts as one)."""
-        return _CHANNELS[self.colour_type]
-
-    def scanline_bytes(self, width: int) -> int:
-        """Bytes of one filtered scanline of ``width`` pixels, filter byte included."""
-        return (width * self.channels * self.bit_depth + 7) // 8 + 1
-
-
-@dataclass(frozen=True)
-class PngInfo:
-    """What :func:`parse_png` found.
-
-    Attributes
-    ----------
-    header : Header
-        The IHDR values.
-    idat : tuple of Chunk
-        The image data chunks, in order.
-    palette : bytes or None
-        PLTE entries for a palette image (at most ``2**bit_depth`` of them).
-    transparency : bytes or None
-        A usable tRNS chunk; None when absent or ignored (see ``notices``).
-    exif : bytes or None
-        Raw EXIF from eXIf (or an ImageMagick text chunk), TIFF header first.
-    icc_profile : bytes or None
-        The decompressed iCCP profile when it fits the image's colour type.
-    text : dict of str to str
-        tEXt/zTXt/iTXt keyword → text (repeated keywords joined by newlines).
-    notices : tuple of str
-        Things worth telling the user (ignored chunks, skipped text).
-    libpng_ready : bool
-        True when the file can go to libpng as it is without it printing
-        warnings; otherwise decode :func:`minimal_png` instead.
-    animated : bool
-        An APNG animation control chunk was present (only the default image
-        is decoded).
-    """
-
-    header: Header
-    idat: tuple[Chunk, ...]
-    palette: bytes | None
-    transparency: bytes | None
-    exif: bytes | None
-    icc_profile: bytes | None
-    text: dict[str, str]
-    notices: tuple[str, ...]
-    libpng_ready: bool
-    animated: bool
-
-    @property
-    def idat_size(self) -> int:
-        """Total bytes of compressed image data."""
-        return sum(c.length for c in self.idat)
-
-
-@dataclass(frozen=True)
-class Pass:
-    """One reduced image of an interlaced PNG, or the whole image otherwise."""
-
-    x0: int
-    y0: int
-    dx: int
-    dy: int
-    width: int
-    height: int
-
-
-def _u32(data: bytes | memoryview, offset: int) -> int:
-    value: int = struct.unpack_from(">I", data, offset)[0]
-    return value
-
-
-def chunk_bytes(chunk_type: bytes, payload: bytes | memoryview) -> bytes:
-    """Serialise one chunk (length, type, data, CRC-32)."""
-    crc = zlib.crc32(payload, zlib.crc32(chunk_type))
-    return b"".join((struct.pack(">I", len(payload)), chunk_type, payload, struct.pack(">I", crc)))
-
 
 def _chunks(data: bytes) -> list[Chunk]:
     """Split the file into chunks, checking lengths, names and CRCs; stop after IEND."""
@@ -188,7 +85,7 @@ def _chunks(data: bytes) -> list[Chunk]:
         if pos + 8 > len(data):
             last = f"after the {chunks[-1].type} chunk" if chunks else "after the signature"
             raise PngStructureError(f"it ends {last} without an IEND chunk (the file is truncated)")
-        length = _u32(data, pos)
+        length = u32(data, pos)
         raw_type = bytes(view[pos + 4 : pos + 8])
         if not raw_type.isalpha() or not raw_type.isascii():
             raise PngStructureError(f"it has an invalid chunk name {raw_type!r} at byte {pos + 4}")
@@ -198,7 +95,7 @@ def _chunks(data: bytes) -> list[Chunk]:
         start = pos + 8
         if start + length + 4 > len(data):
             raise PngStructureError(f"it ends inside the {name} chunk (the file is truncated)")
-        stored_crc = _u32(data, start + length)
+        stored_crc = u32(data, start + length)
         if zlib.crc32(view[start : start + length], zlib.crc32(raw_type)) != stored_crc:
             raise PngStructureError(f"the {name} chunk at byte {pos} fails its CRC check")
         if name == "CgBI" and not chunks:
@@ -232,31 +129,6 @@ def _header(data: bytes, chunks: Sequence[Chunk]) -> Header:
     return Header(width, height, depth, ctype, interlace == 1)
 
 
-def _inflated(
-    inflater: zlib._Decompress, inputs: Sequence[memoryview], step: int
-) -> Iterator[bytes]:
-    """Decompress ``inputs`` in order, yielding output pieces of at most ``step`` bytes.
-
-    Input is fed in small slices: zlib copies whatever input it has not used
-    yet, so a large slice would be copied again and again.
-    """
-    for view in inputs:
-        for start in range(0, len(view), _INPUT_STEP):
-            pending: bytes | memoryview = view[start : start + _INPUT_STEP]
-            while pending:
-                piece = inflater.decompress(pending, step)
-                if piece:
-                    yield piece
-                pending = inflater.unconsumed_tail
-                if inflater.eof:
-                    return
-    while not inflater.eof:  # output held back by the step limit
-        piece = inflater.decompress(b"", step)
-        if not piece:
-            return
-        yield piece
-
-
 def _inflate(payload: bytes, limit: int) -> bytes | None:
     """Decompress a zlib stream; None when corrupt, incomplete or above ``limit`` bytes.
 
@@ -266,7 +138,7 @@ def _inflate(payload: bytes, limit: int) -> bytes | None:
     pieces: list[bytes] = []
     total = 0
     try:
-        for piece in _inflated(inflater, [memoryview(payload)], _TEXT_STEP):
+        for piece in inflated(inflater, [memoryview(payload)], _TEXT_STEP):
             pieces.append(piece)
             total += len(piece)
             if total > limit:
@@ -317,7 +189,7 @@ def _icc_problem(profile: bytes, colour_type: int) -> str | None:
     """Why an ICC profile is unusable for this PNG (None when it is fine)."""
     if len(profile) < 132 or profile[36:40] != b"acsp":
         return "is not an ICC profile"
-    if _u32(profile, 0) != len(profile):
+    if u32(profile, 0) != len(profile):
         return "has a wrong length field"
     space = profile[16:20]
     grey = colour_type in (0, 4)
@@ -330,11 +202,11 @@ def _icc_problem(profile: bytes, colour_type: int) -> str | None:
 
 def _icc_is_quiet(profile: bytes) -> bool:
     """Whether libpng's own profile checks would pass without a warning."""
-    if len(profile) % 4 or _u32(profile, 64) > 3 or profile[20:24] not in (b"XYZ ", b"Lab "):
+    if len(profile) % 4 or u32(profile, 64) > 3 or profile[20:24] not in (b"XYZ ", b"Lab "):
         return False
     if profile[12:16] not in (b"mntr", b"scnr", b"prtr", b"spac"):
         return False
-    count = _u32(profile, 128)
+    count = u32(profile, 128)
     if 132 + 12 * count > len(profile):
         return False
     for i in range(count):
@@ -380,7 +252,7 @@ def _quiet_ancillary(
         month, day, hour, minute, second = payload[2:7]
         return 1 <= month <= 12 and 1 <= day <= 31 and hour < 24 and minute < 60 and second < 61
     if kind == "gAMA":
-        return chunk.length == 4 and 0 < _u32(payload, 0) <= 0x7FFFFFFF
+        return chunk.length == 4 and 0 < u32(payload, 0) <= 0x7FFFFFFF
     if kind == "cHRM":
         return chunk.length == 32 and all(0 < v <= 100000 for v in struct.unpack(">8I", payload))
     if kind == "sRGB":
@@ -575,177 +447,3 @@ def _accept_icc(profile: bytes | None, header: Header, notices: list[str]) -> by
         notices.append(f"ignored the embedded ICC profile: it {problem}")
         return None
     return profile
-
-
-def _header_chunk(header: Header, width: int, height: int, interlaced: bool) -> bytes:
-    fields = struct.pack(
-        ">IIBBBBB", width, height, header.bit_depth, header.colour_type, 0, 0, int(interlaced)
-    )
-    return chunk_bytes(b"IHDR", fields)
-
-
-def _colour_chunks(info: PngInfo) -> bytes:
-    parts = []
-    if info.palette is not None:
-        parts.append(chunk_bytes(b"PLTE", info.palette))
-    if info.transparency is not None:
-        parts.append(chunk_bytes(b"tRNS", info.transparency))
-    return b"".join(parts)
-
-
-def minimal_png(data: bytes, info: PngInfo) -> bytes:
-    """Rebuild the file with only the chunks needed for its pixels.
-
-    Parameters
-    ----------
-    data : bytes
-        The original file.
-    info : PngInfo
-        Its :func:`parse_png` result.
-
-    Returns
-    -------
-    bytes
-        Signature, IHDR, PLTE/tRNS when used, the original IDAT chunks and
-        IEND: a stream libpng decodes without printing warnings about
-        metadata chunks.
-    """
-    view = memoryview(data)
-    h = info.header
-    parts: list[bytes | memoryview] = [
-        SIGNATURE,
-        _header_chunk(h, h.width, h.height, h.interlaced),
-        _colour_chunks(info),
-    ]
-    parts.extend(view[c.start - 8 : c.end + 4] for c in info.idat)
-    parts.append(chunk_bytes(b"IEND", b""))
-    return b"".join(parts)
-
-
-def adam7_passes(header: Header) -> list[Pass]:
-    """The non-empty reduced images of an interlaced PNG (or the whole image).
-
-    Parameters
-    ----------
-    header : Header
-        The image header.
-
-    Returns
-    -------
-    list of Pass
-        Seven Adam7 passes minus the empty ones; a single full-size pass when
-        the image is not interlaced.
-    """
-    if not header.interlaced:
-        return [Pass(0, 0, 1, 1, header.width, header.height)]
-    passes = []
-    for x0, y0, dx, dy in _ADAM7:
-        width = (header.width - x0 + dx - 1) // dx
-        height = (header.height - y0 + dy - 1) // dy
-        if width > 0 and height > 0:
-            passes.append(Pass(x0, y0, dx, dy, width, height))
-    return passes
-
-
-class PassReader:
-    """Decompress the image data one pass at a time.
-
-    Parameters
-    ----------
-    data : bytes
-        The whole file.
-    info : PngInfo
-        Its :func:`parse_png` result.
-    """
-
-    def __init__(self, data: bytes, info: PngInfo) -> None:
-        view = memoryview(data)
-        self._header = info.header
-        inputs = [view[c.start : c.end] for c in info.idat]
-        self._output = _inflated(zlib.decompressobj(), inputs, _INFLATE_STEP)
-        self._left = memoryview(b"")
-
-    def read(self, p: Pass) -> bytearray:
-        """The filtered scanlines of the next pass.
-
-        Parameters
-        ----------
-        p : Pass
-            The pass to read (passes must be read in order).
-
-        Returns
-        -------
-        bytearray
-            Its raw scanlines, filter bytes included.
-
-        Raises
-        ------
-        PngStructureError
-            The compressed data is corrupt or ends early.
-        """
-        size = p.height * self._header.scanline_bytes(p.width)
-        out = bytearray(size)
-        filled = 0
-        while filled < size:
-            if not self._left:
-                try:
-                    piece = next(self._output, None)
-                except zlib.error as exc:
-                    raise PngStructureError(
-                        f"its compressed pixel data is corrupt ({exc})"
-                    ) from None
-                if piece is None:
-                    raise PngStructureError(
-                        "its compressed pixel data ends early (the file is truncated)"
-                    )
-                self._left = memoryview(piece)
-            take = min(len(self._left), size - filled)
-            out[filled : filled + take] = self._left[:take]
-            self._left = self._left[take:]
-            filled += take
-        return out
-
-
-def raw_png(info: PngInfo, p: Pass, scanlines: bytearray) -> bytearray:
-    """Wrap one pass's filtered scanlines as a small non-interlaced PNG.
-
-    Parameters
-    ----------
-    info : PngInfo
-        The source file's :func:`parse_png` result (header, palette, tRNS).
-    p : Pass
-        Which pass the scanlines belong to (gives the size).
-    scanlines : bytearray
-        The pass's raw scanlines from :meth:`PassReader.read`.
-
-    Returns
-    -------
-    bytearray
-        A complete PNG whose zlib stream uses stored (uncompressed) deflate
-        blocks, allocated once at its final size.
-    """
-    size = len(scanlines)
-    blocks = max(1, -(-size // _STORED_BLOCK))
-    zlib_size = 2 + 5 * blocks + size + 4
-    head = SIGNATURE + _header_chunk(info.header, p.width, p.height, interlaced=False)
-    head += _colour_chunks(info)
-    iend = chunk_bytes(b"IEND", b"")
-    out = bytearray(len(head) + 8 + zlib_size + 4 + len(iend))
-    out[: len(head)] = head
-    struct.pack_into(">I4s", out, len(head), zlib_size, b"IDAT")
-    pos = len(head) + 8
-    out[pos : pos + 2] = b"\x78\x01"  # deflate, 32 KiB window, no dictionary
-    pos += 2
-    view = memoryview(scanlines)
-    for block in range(blocks):
-        piece = view[block * _STORED_BLOCK : (block + 1) * _STORED_BLOCK]
-        final = int(block == blocks - 1)
-        struct.pack_into("<BHH", out, pos, final, len(piece), len(piece) ^ 0xFFFF)
-        pos += 5
-        out[pos : pos + len(piece)] = piece
-        pos += len(piece)
-    struct.pack_into(">I", out, pos, zlib.adler32(view))
-    pos += 4
-    struct.pack_into(">I", out, pos, zlib.crc32(memoryview(out)[len(head) + 4 : pos]))
-    out[pos + 4 :] = iend
-    return out

@@ -17,10 +17,9 @@ from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
 from tbp_core import standard
+from tbp_core.standard import vr as vrs
 from tbp_core.validation.context import Context, has, integer, items, raw_element, text, value_of
 from tbp_core.validation.standardconditions import holds, standard_condition
-
-_TEXT_VRS = frozenset({"SH", "LO", "ST", "LT", "UT", "UC", "PN"})
 
 #: A condition: True when required, False when not, None when it cannot be decided.
 Condition = Callable[[Context, Dataset], bool | None]
@@ -209,7 +208,7 @@ def _has_non_ascii(ctx: Context, ds: Dataset, depth: int) -> bool:
                 if _has_non_ascii(ctx, item, depth + 1):
                     return True
             continue
-        if vr not in _TEXT_VRS:
+        if vr not in vrs.CHARSET_VRS:
             continue
         value = raw.value
         if isinstance(value, bytes):

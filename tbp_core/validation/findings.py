@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
 
-Severity = Literal["error", "warning", "info"]
+from tbp_core.standard.formatting import Severity, severity_rank, tag_text
+
+__all__ = ["Finding", "Severity", "ValidationReport", "sorted_findings", "tag_text"]
 
 
 @dataclass(frozen=True)
@@ -71,21 +72,6 @@ class ValidationReport:
         return not self.errors
 
 
-def tag_text(tag: int) -> str:
-    """Format a tag as ``"(GGGG,EEEE)"``.
-
-    Parameters
-    ----------
-    tag : int
-        The tag as an integer (e.g. ``0x00100010``).
-
-    Returns
-    -------
-    str
-    """
-    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
-
-
 def sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     """Errors first, then warnings, then info; stable within a severity.
 
@@ -97,5 +83,4 @@ def sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     -------
     tuple of Finding
     """
-    rank = {"error": 0, "warning": 1, "info": 2}
-    return tuple(sorted(findings, key=lambda f: rank[f.severity]))
+    return tuple(sorted(findings, key=lambda f: severity_rank(f.severity)))

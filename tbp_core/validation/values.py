@@ -7,34 +7,20 @@ without touching pydicom's global configuration.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
-from pydicom import config
 from pydicom.datadict import dictionary_VM, dictionary_VR, keyword_for_tag
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.multival import MultiValue
-from pydicom.valuerep import validate_value
 
-from tbp_core.standard.enumerations import EnumRule, rules_for
+from tbp_core.standard import vr as vrs
+from tbp_core.standard.enumerations import EnumRefusal, refusals
 from tbp_core.validation.findings import Finding, tag_text
 
 __all__ = ["check_values"]
 
-#: VRs never decoded nor checked (binary, possibly deferred and large).
-_SKIPPED_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN", "OB or OW", "US or OW"})
-#: Pixel data and friends, skipped whatever their VR.
-_PIXEL_TAGS = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
-#: VRs whose values pydicom's validators check.
-_TEXT_VRS = frozenset(
-    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UR", "UT"}
-)
-_NUMBER_VRS = frozenset({"US", "SS", "UL", "SL", "UV", "SV"})
-#: VRs holding a single value that may contain a backslash.
-_SINGLE_VALUE_VRS = frozenset({"LT", "ST", "UT", "UR"})
-_SEE_ALSO = re.compile(r"\s*Please see <[^>]*>.*$", re.DOTALL)
 _MAX_MESSAGE = 200
 
 
@@ -104,7 +90,7 @@ def _samples(ds: Dataset) -> int | None:
         return None
 
 
-def _elements(ds: Dataset) -> Iterator[tuple[int, str | None, Any]]:
+def _elements(ds: Dataset) -> Iterator[tuple[int, str, Any]]:
     """Tag, VR and raw-or-converted element, without converting anything."""
     for tag in sorted(ds.keys()):
         item = ds._dict.get(tag)  # get_item would load a deferred value
@@ -121,7 +107,7 @@ def _walk(
     ds: Dataset, prefix: str, top_level: bool, context: _Context, findings: list[Finding]
 ) -> None:
     for tag, vr, item in _elements(ds):
-        if tag in _PIXEL_TAGS or vr in _SKIPPED_VRS or item is None:
+        if tag in vrs.PIXEL_DATA_TAGS or vrs.is_binary(vr) or item is None:
             continue
         if isinstance(item, RawDataElement) and item.value is None and item.length:
             continue  # deferred value: leave it on disk
@@ -138,7 +124,7 @@ def _walk(
                 if isinstance(child, Dataset):
                     _walk(child, f"{path}[{index}].", False, context, findings)
             continue
-        if elem.VR in _SKIPPED_VRS:
+        if vrs.is_binary(elem.VR):
             continue
         try:
             findings.extend(_check_element(elem, keyword, path, top_level, context))
@@ -169,15 +155,6 @@ def _values(elem: DataElement) -> list[Any]:
     return [value]
 
 
-def _text(value: Any) -> str:
-    original = getattr(value, "original_string", None)
-    if isinstance(original, str):
-        return original
-    if isinstance(value, bytes):
-        return value.decode("latin-1")
-    return str(value)
-
-
 def _check_element(
     elem: DataElement, keyword: str, path: str, top_level: bool, context: _Context
 ) -> list[Finding]:
@@ -189,7 +166,7 @@ def _check_element(
     found: list[Finding] = []
     vr = elem.VR
     for index, value in enumerate(values):
-        problem = _vr_problem(vr, value)
+        problem = vrs.value_problem(vr, value)
         if problem:
             code = "invalid-uid" if vr == "UI" else "invalid-vr-value"
             found.append(
@@ -210,47 +187,16 @@ def _check_element(
     return found
 
 
-def _vr_problem(vr: str, value: Any) -> str:
-    if vr in _TEXT_VRS or vr == "UI":
-        text = _text(value)
-        if vr == "UI":
-            text = text.rstrip("\0")
-        checked: Any = text
-    elif vr in _NUMBER_VRS:
-        checked = value
-    else:
-        return ""
-    try:
-        validate_value(vr, checked, validation_mode=config.RAISE)
-    except (ValueError, TypeError) as exc:
-        return _SEE_ALSO.sub("", str(exc)).strip() or "invalid value"
-    return ""
-
-
 def _vm_problem(elem: DataElement, count: int) -> str:
-    if elem.VR in _SINGLE_VALUE_VRS or elem.tag.is_private:
+    if elem.VR in vrs.SINGLE_VALUE_VRS or elem.tag.is_private:
         return ""
     try:
         spec = dictionary_VM(elem.tag)
     except KeyError:
         return ""
-    if _vm_allows(spec, count):
+    if vrs.vm_allows(spec, count):
         return ""
     return f"{count} values, but the standard's VM is {spec}"
-
-
-def _vm_allows(spec: str, count: int) -> bool:
-    spec = spec.strip()
-    if match := re.fullmatch(r"(\d+)", spec):
-        return count == int(match.group(1))
-    if match := re.fullmatch(r"(\d+)-(\d+)", spec):
-        return int(match.group(1)) <= count <= int(match.group(2))
-    if match := re.fullmatch(r"(\d+)-n", spec):
-        return count >= int(match.group(1))
-    if match := re.fullmatch(r"(\d+)-(\d+)n", spec):
-        low, step = int(match.group(1)), int(match.group(2))
-        return count >= low and count % step == 0
-    return True  # an unusual VM string: nothing to check
 
 
 def _enum_findings(
@@ -261,52 +207,33 @@ def _enum_findings(
     top_level: bool,
     context: _Context,
 ) -> list[Finding]:
-    found: list[Finding] = []
-    for rule in rules_for(keyword, context.iod_key, top_level):
-        if not _rule_applies(rule, context):
-            continue
-        indexes = range(len(values)) if rule.index is None else [rule.index]
-        for index in indexes:
-            if index >= len(values):
-                continue
-            text = _text(values[index]).strip()
-            if rule.index is None and text == "":
-                continue
-            if text in rule.allowed:
-                continue
-            found.append(_enum_finding(rule, keyword, tag, path, index, text, context))
-    return found
+    found = refusals(
+        keyword,
+        values,
+        context.iod_key,
+        top_level=top_level,
+        transfer_syntax=context.transfer_syntax,
+        samples=context.samples,
+    )
+    return [_enum_finding(refusal, tag, path, context) for refusal in found]
 
 
-def _rule_applies(rule: EnumRule, context: _Context) -> bool:
-    syntax_ok = rule.transfer_syntaxes is None or context.transfer_syntax in rule.transfer_syntaxes
-    return syntax_ok and (rule.samples is None or context.samples == rule.samples)
-
-
-def _enum_finding(
-    rule: EnumRule,
-    keyword: str,
-    tag: str,
-    path: str,
-    index: int,
-    text: str,
-    context: _Context,
-) -> Finding:
-    allowed = ", ".join(v or "(empty)" for v in rule.allowed)
+def _enum_finding(refusal: EnumRefusal, tag: str, path: str, context: _Context) -> Finding:
+    rule = refusal.rule
     where = f" ({rule.reason})" if rule.reason else ""
     if rule.transfer_syntaxes is not None:
         where = f" ({rule.reason}: transfer syntax {context.transfer_syntax})"
     kind = "enumerated value" if rule.severity == "error" else "defined term"
     message = (
-        f"{keyword} value {index + 1} '{text}' is not an allowed {kind}{where}; "
-        f"use one of: {allowed}"
+        f"{refusal.keyword} value {refusal.index + 1} '{refusal.value}' is not an allowed "
+        f"{kind}{where}; use one of: {refusal.allowed_text}"
     )
     return Finding(
         "error" if rule.severity == "error" else "warning",
         "enumerated-value" if rule.severity == "error" else "defined-term",
         _one_line(message),
         tag=tag,
-        keyword=keyword,
+        keyword=refusal.keyword,
         path=path,
     )
 

@@ -142,7 +142,7 @@ def test_corpus_images_convert_or_fail_in_one_line(iod: str, tmp_path: Path, cap
     """Every corpus image: converted with zero dciodvfy errors, or one clear line on stderr."""
     inputs = sorted(p for p in (CORPUS / "images").iterdir() if p.suffix.lower() != ".md")
     out = tmp_path / "out"
-    main(["convert", *map(str, inputs), "-o", str(out), "--iod", iod, "--alpha", "white"])
+    status = main(["convert", *map(str, inputs), "-o", str(out), "--iod", iod, "--alpha", "white"])
     captured = capsys.readouterr()
     failures = captured.err.strip().splitlines()
     assert "Traceback" not in captured.err
@@ -151,6 +151,8 @@ def test_corpus_images_convert_or_fail_in_one_line(iod: str, tmp_path: Path, cap
     converted = sorted(out.glob("*.dcm"))
     assert len(converted) + len(failed) == len(inputs)
     print(f"{iod}: {len(converted)} converted, {len(failed)} refused")
+    assert status == (2 if failed else 0)
+    assert len(converted) >= 60, len(converted)  # 68 (VL) and 80 (SC) of the 96 today
     for target in converted:
         report = dciodvfy(target)
         assert report.errors == (), f"{target.name}: {report.output}"

@@ -26,9 +26,25 @@ DATA = ROOT / "tests" / "data" / "dicom"
 CORPUS = ROOT.parent / "shared" / "corpus" / "dicom"
 
 
+#: Corpus files read only in part (each damaged or truncated), and the one that is no DICOM.
+CORPUS_PARTIAL = {
+    "fodicom__GH1339.dcm",
+    "fodicom__GH177_D_CLUNIE_CT1_IVRLE_BigEndian_undefined_length.dcm",
+    "pydicom__MR_truncated.dcm",
+    "pydicom__rtplan_truncated.dcm",
+}
+CORPUS_NOT_DICOM = {"SOURCES.md"}
+#: Of those, the one whose data set is lost entirely: only its file meta is recovered.
+CORPUS_NO_DATA_SET = {"fodicom__GH1339.dcm"}
+
+
 def _files() -> list[Path]:
     folders = [DATA] + ([CORPUS] if CORPUS.is_dir() else [])
     return [p for folder in folders for p in sorted(folder.iterdir()) if p.is_file()]
+
+
+def _tag_text(tag: int) -> str:
+    return f"({tag >> 16:04X},{tag & 0xFFFF:04X})"
 
 
 def _inspect(path: Path) -> str:
@@ -39,16 +55,39 @@ def _inspect(path: Path) -> str:
         assert "\n" not in str(exc) and path.name in str(exc)
         return "unreadable"
     ds = result.dataset
+    top = [int(tag) for tag in ds.keys()]  # noqa: SIM118 (iterating would read values)
+    meta = getattr(ds, "file_meta", None)
+    meta_tags = [int(tag) for tag in meta.keys()] if meta is not None else []  # noqa: SIM118
+    assert bool(top) != (path.name in CORPUS_NO_DATA_SET), path.name
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tree = dump.build_tree(ds)
-        assert dump.render_text(tree, title=path.name)
-        json.dumps(dump.to_json(tree))
-        dump.search(tree, "PatientName")
+        assert [node.tag for node in tree[0]] == sorted(meta_tags), path.name
+        assert [node.tag for node in tree[1]] == sorted(top), path.name
+        text = dump.render_text(tree, title=path.name)
+        assert text.startswith(path.name + "\n") and "# Dataset" in text
+        data = json.loads(json.dumps(dump.to_json(tree)))
+        assert [e["tag"] for e in data["dataset"]] == [_tag_text(t) for t in sorted(top)]
+        hits = [hit.path_text for hit in dump.search(tree, "PatientName")]
+        assert ("PatientName" in hits) == (0x00100010 in top), path.name
         table = tags.to_table(ds)
-        assert len(table) >= len(ds) - 1
-        explain.build_structure(ds)
-        validate(ds)
+        assert list(table["tag"][: len(meta_tags)]) == [_tag_text(t) for t in meta_tags]
+        rows = table.iloc[len(meta_tags) :]
+        pairs = zip(rows["tag"], rows["path"], strict=True)
+        top_rows = [tag for tag, where in pairs if "[" not in where]
+        assert top_rows == [_tag_text(t) for t in top], path.name  # one row per element
+        structure = explain.build_structure(ds)
+        shown = {a.tag for a in structure.foreign} | {
+            a.tag
+            for ie in structure.ies
+            for module in ie.modules
+            for a in module.attributes
+            if "." not in a.path and a.status in ("present", "empty")
+        }
+        assert shown == {_tag_text(t) for t in top}, path.name  # outside IOD + modules
+        report = validate(ds)
+        assert report.iod == (structure.iod or ""), path.name
+        assert not [f for f in report.findings if f.code == "unreadable-value" and not f.tag]
     return "partial" if result.stopped_at is not None else "ok"
 
 
@@ -62,21 +101,31 @@ def test_every_file_is_inspected_or_refused_in_one_line() -> None:
         f"({', '.join(outcomes['partial'])}), {len(outcomes['unreadable'])} unreadable "
         f"({', '.join(outcomes['unreadable'])})"
     )
-    assert outcomes["ok"]
+    corpus = CORPUS.is_dir()
+    assert set(outcomes["partial"]) == (CORPUS_PARTIAL if corpus else set())
+    assert set(outcomes["unreadable"]) == (CORPUS_NOT_DICOM if corpus else set())
+    whole = set(outcomes["ok"])
+    assert {p.name for p in DATA.iterdir()} <= whole  # every test file is read whole
+    assert len(whole) >= (130 if corpus else len(list(DATA.iterdir())))
 
 
 def test_cli_dump_exits_0_or_2_for_every_file(capsys: pytest.CaptureFixture[str]) -> None:
     codes: dict[int, int] = {}
+    refused: set[str] = set()
     for path in _files():
         code = cli.main(["dump", str(path), "--format", "json"])
         out, err = capsys.readouterr()
         assert code in (0, 2), path.name
         codes[code] = codes.get(code, 0) + 1
         if code == 0:
-            assert json.loads(out)["dataset"] is not None
+            has_elements = bool(json.loads(out)["dataset"])
+            assert has_elements != (path.name in CORPUS_NO_DATA_SET), path.name
         else:
             assert err.count("\n") == 1 and path.name in err, err
+            refused.add(path.name)
     print(f"cli dump: {codes}")
+    assert refused == (CORPUS_NOT_DICOM if CORPUS.is_dir() else set())
+    assert codes.get(0, 0) == len(_files()) - len(refused)
 
 
 def _truncated_copy(tmp_path: Path) -> Path:

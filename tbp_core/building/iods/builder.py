@@ -25,6 +25,7 @@ from tbp_core.errors import ConversionError
 from tbp_core.fileio.pixelbuffer import PixelBufferReader
 from tbp_core.sources.exif import ExifResult, map_exif
 from tbp_core.sources.images import SourceImage
+from tbp_core.standard import vr as vrs
 from tbp_core.standard.anatomy import region_by_code
 
 #: Attributes derived from the pixels, the IOD or the conversion itself.
@@ -59,11 +60,6 @@ DERMOSCOPIC_EQUIPMENT = (
 
 #: Laterality modifier codes (SCT) and the Image Laterality value each implies.
 _LATERALITY_BY_CODE = {"24028007": "R", "7771000": "L", "51440002": "B", "66459002": "U"}
-
-_BINARY_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
-_TEXT_VRS = frozenset(
-    {"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UT", "UR"}
-)
 
 
 @dataclass(frozen=True)
@@ -166,7 +162,7 @@ def build_instance(
     _apply_exif(ds, exif_values)
     user_values = dict(metadata)
     first_number = user_values.pop("InstanceNumber", None)
-    apply_metadata(ds, user_values)
+    apply_metadata(ds, user_values, iod_key=iod.standard_key)
     ds.InstanceNumber = _instance_number(first_number, instance_number)
 
     _set_image_pixel(ds, image)
@@ -193,7 +189,7 @@ def _apply_exif(ds: Dataset, values: Mapping[str, Any]) -> None:
     Templates may not carry binary values, so those bypass template checks;
     exif.py already validated every value against its VR.
     """
-    binary = {k: v for k, v in values.items() if dictionary_VR(k) in _BINARY_VRS}
+    binary = {k: v for k, v in values.items() if vrs.is_binary(dictionary_VR(k))}
     for keyword, value in binary.items():
         setattr(ds, keyword, value)
     apply_metadata(ds, {k: v for k, v in values.items() if k not in binary})
@@ -394,7 +390,7 @@ def _has_non_ascii(ds: Dataset) -> bool:
     """Whether any text element, nested ones included, holds a non-ASCII character."""
     for element in ds.iterall():
         if (
-            element.VR in _TEXT_VRS
+            element.VR in vrs.STRING_VRS
             and element.value is not None
             and not str(element.value).isascii()
         ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tbp_core.errors import ConversionError
+from tbp_core.standard.formatting import title_of
 
 
 @dataclass(frozen=True)
@@ -15,8 +16,6 @@ class IodSpec:
     ----------
     name : str
         Command-line name (``--iod``), e.g. ``"vl-photographic"``.
-    title : str
-        The IOD's name in the standard, e.g. ``"VL Photographic Image"``.
     sop_class_uid : str
         Its Storage SOP Class UID.
     standard_key : str
@@ -30,17 +29,20 @@ class IodSpec:
     """
 
     name: str
-    title: str
     sop_class_uid: str
     standard_key: str
     modality: str
     allows_16_bit: bool
     summary: str
 
+    @property
+    def title(self) -> str:
+        """The IOD's name in the standard, e.g. ``"VL Photographic Image"``."""
+        return title_of(self.standard_key)
+
 
 VL_PHOTOGRAPHIC = IodSpec(
     name="vl-photographic",
-    title="VL Photographic Image",
     sop_class_uid="1.2.840.10008.5.1.4.1.1.77.1.4",
     standard_key="vl-photographic-image",
     modality="XC",
@@ -49,7 +51,6 @@ VL_PHOTOGRAPHIC = IodSpec(
 )
 DERMOSCOPIC = IodSpec(
     name="dermoscopic",
-    title="Dermoscopic Photography Image",
     sop_class_uid="1.2.840.10008.5.1.4.1.1.77.1.7",
     standard_key="dermoscopic-photography-image",
     modality="DMS",
@@ -59,7 +60,6 @@ DERMOSCOPIC = IodSpec(
 )
 SECONDARY_CAPTURE = IodSpec(
     name="secondary-capture",
-    title="Secondary Capture Image",
     sop_class_uid="1.2.840.10008.5.1.4.1.1.7",
     standard_key="secondary-capture-image",
     modality="OT",

@@ -68,7 +68,7 @@ def test_jpeg_source_records_its_lossy_history(tmp_path: Path) -> None:
     assert float(ds.LossyImageCompressionRatio) > 1
     assert ds.Manufacturer == "Canon"
     assert ds.ManufacturerModelName == "Canon EOS 40D"
-    assert ds.FNumber is not None and ds.ExposureTimeInSeconds is not None
+    assert (ds.FNumber, ds.ExposureTimeInSeconds) == (7.1, 0.00625)  # EXIF f/7.1, 1/160 s
     assert 0x00181150 not in ds  # never the X-ray Exposure Time
     report = dciodvfy(target)
     assert report.errors == (), report.output

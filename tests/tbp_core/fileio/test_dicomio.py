@@ -105,19 +105,23 @@ def test_pixel_array_without_pixels_or_corrupt() -> None:
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 def test_corpus_sweep_reads_or_fails_cleanly() -> None:
     read = failed = 0
+    damaged_seen = []
     for path in sorted(p for p in CORPUS.iterdir() if p.is_file()):
         try:
             result = dicomio.read_with_report(path)
         except DicomReadError as exc:
             assert "\n" not in str(exc)
+            assert path.name == "SOURCES.md", path.name  # the only file that is no DICOM
             failed += 1
             continue
         read += 1
         if path.name in DAMAGED:
+            damaged_seen.append(path.name)
             assert result.warnings and result.stopped_at is not None, path.name
             assert len(result.dataset) > 0
     print(f"corpus: {read} read, {failed} with nothing readable")
-    assert read > 0
+    assert sorted(damaged_seen) == sorted(DAMAGED)
+    assert failed == 1 and read >= 130, (read, failed)
 
 
 @pytest.mark.parametrize("junk", [b"", b" ", b"\x00\x00\x00"])

@@ -61,7 +61,7 @@ def test_nested_items_are_numbered_hierarchically() -> None:
 
 def test_json_shape(tree: dump.DumpTree) -> None:
     data = dump.to_json(tree)
-    json.dumps(data)  # serialisable
+    assert json.loads(json.dumps(data)) == data  # serialisable, nothing lost
     assert set(data) == {"file_meta", "dataset"}
     keys = {"tag", "vr", "keyword", "name", "vm", "value", "private_creator"}
     for element in data["file_meta"] + data["dataset"]:
@@ -132,8 +132,9 @@ def test_max_depth(produced: Path) -> None:
 def test_deferred_pixel_data_is_not_read(produced: Path) -> None:
     ds = dicomio.read(produced)
     tree = dump.build_tree(ds)
-    dump.render_text(tree)
-    dump.to_json(tree)
+    assert "PixelData" in dump.render_text(tree) and "<OB, 3.1 kB>" in dump.render_text(tree)
+    pixel_json = [e for e in dump.to_json(tree)["dataset"] if e["tag"] == "(7FE0,0010)"]
+    assert [e["value"] for e in pixel_json] == ["<OB, 3.1 kB>"]
     stored = ds.get_item(0x7FE00010, keep_deferred=True)
     assert isinstance(stored, RawDataElement)
     assert stored.value is None
@@ -198,9 +199,3 @@ def test_empty_sequence_and_nested_paths() -> None:
         "ContentSequence[0] > ConceptNameCodeSequence[0] > CodeValue"
     ]
     assert hits[0].node.depth == 2
-
-
-def test_format_size() -> None:
-    assert dump.format_size(1) == "1 byte"
-    assert dump.format_size(12) == "12 bytes"
-    assert dump.format_size(151_000_000) == "151.0 MB"

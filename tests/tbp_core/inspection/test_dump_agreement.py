@@ -220,10 +220,11 @@ def test_dump_agrees_with_dcmdump() -> None:
         print(f"excluded {line}")
     for line in differences:
         print(f"DIFF {line}")
-    assert compared >= len(list(DATA.iterdir())) - 1
+    assert compared >= len(list(DATA.iterdir())) - 1 + (120 if CORPUS.is_dir() else 0)
+    assert len(skipped) <= 10, skipped  # 7 today: damaged, headerless or odd files
     assert not differences
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not present")
 def test_corpus_is_swept() -> None:
-    assert any(CORPUS.iterdir())
+    assert sum(path.parent == CORPUS for path in _files()) >= 130

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydicom.dataset import Dataset
 
+from tbp_core import standard
 from tbp_core.building.convert import convert_image
 from tbp_core.building.iods import new_series_context
 from tbp_core.building.metadata import parse_template
@@ -93,12 +94,23 @@ def test_glossary_keys() -> None:
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 def test_corpus_structure_never_crashes() -> None:
-    built = 0
+    built = with_iod = 0
+    refused: list[str] = []
     for path in sorted(p for p in CORPUS.iterdir() if p.is_file()):
         try:
             ds = dicomio.read(path)
         except dicomio.DicomReadError:
+            refused.append(path.name)
             continue
-        explain.build_structure(ds)
+        tree = explain.build_structure(ds)
         built += 1
+        sop_class = str(ds.get("SOPClassUID", "") or "").strip()
+        assert tree.sop_class_uid == sop_class, path.name
+        assert tree.iod == (standard.iod_for_sop_class(sop_class) if sop_class else None)
+        with_iod += tree.iod is not None
+        assert bool(tree.ies) == (tree.iod is not None), path.name
+        top = {f"({t >> 16:04X},{t & 0xFFFF:04X})" for t in ds.keys()}  # noqa: SIM118
+        assert {a.tag for a in tree.foreign} <= top, path.name
     print(f"structure built for {built} corpus files")
+    assert refused == ["SOURCES.md"]
+    assert built >= 130 and with_iod >= 100, (built, with_iod)

@@ -401,7 +401,10 @@ def test_dermoscopic_document_needs_the_required_fields() -> None:
     doc = workspace.open_document(
         LESION.name, LESION.read_bytes(), new_series_context(), iod=DERMOSCOPIC
     )
-    assert workspace.build_error(doc) is not None
+    error = workspace.build_error(doc)
+    assert error is not None
+    required = formfields.builder_required(DERM)
+    assert required and all(keyword in error for keyword in required), error
     fields = _by_key(formfields.form_sections(DERM, exif_values=doc.exif_values))
     typed = {k: doc.exif_values[k] for k in formfields.builder_required(DERM)}
     result = formfields.read_form([fields[k] for k in typed], typed)

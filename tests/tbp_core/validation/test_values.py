@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
 import pydicom
 import pytest
-from pydicom.datadict import dictionary_VR, keyword_dict
+from pydicom.datadict import dictionary_VR, keyword_dict, keyword_for_tag
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
@@ -90,7 +91,8 @@ def test_vr_values(keyword: str, bad: str, good: str) -> None:
     assert "invalid-vr-value" in codes(failing, keyword)
     finding = next(f for f in failing if f.code == "invalid-vr-value")
     assert "\n" not in finding.message and "Please see" not in finding.message
-    assert finding.tag.startswith("(") and finding.path == keyword
+    tag = keyword_dict[keyword]
+    assert finding.tag == f"({tag >> 16:04X},{tag & 0xFFFF:04X})" and finding.path == keyword
     assert not codes(passing, keyword)
 
 
@@ -303,11 +305,47 @@ def test_deferred_large_values_are_not_read(tmp_path: Path) -> None:
         assert isinstance(raw, RawDataElement) and raw.value is None
 
 
-def test_test_data_files_never_raise() -> None:
-    for path in sorted((DATA / "dicom").iterdir()):
-        ds = pydicom.dcmread(path, force=True, defer_size=1024)
-        iod = iod_for_sop_class(str(ds.get("SOPClassUID", "")))
-        assert isinstance(check_values(ds, iod), list)
+def read_file(path: Path) -> tuple[Dataset, str | None]:
+    """A file read as the app reads it, with the IOD of its SOP class."""
+    ds = pydicom.dcmread(path, force=True, defer_size=1024)
+    return ds, iod_for_sop_class(str(ds.get("SOPClassUID", "")))
+
+
+def found_in(findings: list[Finding]) -> set[tuple[str, str, str]]:
+    return {(f.code, f.path, f.tag) for f in findings}
+
+
+@pytest.mark.parametrize("path", sorted((DATA / "dicom").iterdir()), ids=lambda p: p.name)
+def test_test_data_files_have_no_bad_values(path: Path) -> None:
+    # Every value in tests/data/dicom is well formed (dciodvfy reports none either).
+    ds, iod = read_file(path)
+    assert iod is not None, "every test file has a SOP class of a known IOD"
+    assert check_values(ds, iod) == []
+
+
+def test_bad_values_in_a_real_file_are_found_with_their_paths(tmp_path: Path) -> None:
+    data = (DATA / "dicom" / "CT_small.dcm").read_bytes()
+    for old, new in [
+        (b"\x08\x00\x20\x00DA\x08\x0020040119", b"\x08\x00\x20\x00DA\x08\x002004.1.9"),
+        (b"\x28\x00\x30\x00DS\x12\x000.661468\\", b"\x28\x00\x30\x00DS\x12\x000.661468,"),
+        (b"\x10\x00\x40\x00CS\x02\x00O ", b"\x10\x00\x40\x00CS\x02\x00X "),
+    ]:
+        assert data.count(old) == 1 and len(old) == len(new)  # same length: offsets hold
+        data = data.replace(old, new)
+    target = tmp_path / "CT_damaged.dcm"
+    target.write_bytes(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds, iod = read_file(target)
+        found = check_values(ds, iod)
+    assert iod == "ct-image"
+    assert found_in(found) == {
+        ("invalid-vr-value", "StudyDate", "(0008,0020)"),
+        ("invalid-vr-value", "PixelSpacing", "(0028,0030)"),  # "0.661468,0.661468"
+        ("vm", "PixelSpacing", "(0028,0030)"),  # one value, VM is 2
+        ("enumerated-value", "PatientSex", "(0010,0040)"),
+    }
+    assert all(f.severity == "error" for f in found)
 
 
 @pytest.mark.parametrize("iod", [VL_PHOTOGRAPHIC, DERMOSCOPIC, SECONDARY_CAPTURE])
@@ -333,19 +371,92 @@ def test_produced_file_has_no_errors(iod: object, tmp_path: Path) -> None:
     assert not [f for f in check_values(converted.dataset, iod_key) if f.severity == "error"]
 
 
+#: Corpus files with known bad values (each checked by hand) and known clean ones.
+CORPUS_VALUE_FINDINGS: dict[str, set[tuple[str, str, str]]] = {
+    "pydicom__badVR.dcm": {
+        ("invalid-vr-value", "NumberOfFrames", "(0028,0008)"),  # "1A"
+        ("invalid-uid", "ReferencedRTPlanSequence[0].ReferencedSOPInstanceUID", "(0008,1155)"),
+    },
+    "dcm4che__YBR_422.dcm": {
+        ("invalid-uid", "MediaStorageSOPInstanceUID", "(0002,0003)"),  # component "0104484"
+        ("invalid-uid", "SOPInstanceUID", "(0008,0018)"),
+        ("enumerated-value", "PhotometricInterpretation", "(0028,0004)"),  # 422, uncompressed
+    },
+    "nibabel__slicethickness_empty_string.dcm": {
+        ("invalid-vr-value", "StudyTime", "(0008,0030)"),
+        ("invalid-vr-value", "SeriesTime", "(0008,0031)"),
+        ("invalid-vr-value", "AcquisitionTime", "(0008,0032)"),
+        ("invalid-vr-value", "ContentTime", "(0008,0033)"),
+        ("invalid-vr-value", "PatientBirthDate", "(0010,0030)"),  # "1990/01/"
+        ("invalid-vr-value", "PatientSex", "(0010,0040)"),  # "N/A"
+        ("enumerated-value", "PatientSex", "(0010,0040)"),
+    },
+    "pydicomdata__eCT_Supplemental.dcm": {
+        (
+            "enumerated-value",
+            "SharedFunctionalGroupsSequence[0].PixelValueTransformationSequence[0].RescaleType",
+            "(0028,1054)",
+        ),  # "US" in an Enhanced CT image
+    },
+    "dcm4che__ovly_p01.dcm": {
+        ("enumerated-value", "OverlayBitsAllocated", "(6000,0100)"),
+        ("enumerated-value", "OverlayBitPosition", "(6000,0102)"),
+        ("enumerated-value", "OverlayBitsAllocated", "(6002,0100)"),
+        ("enumerated-value", "OverlayBitPosition", "(6002,0102)"),
+    },
+    "pydicom__CT_small.dcm": set(),
+    "pydicom__MR_small.dcm": set(),
+    "pydicom__SC_rgb_rle.dcm": set(),
+}
+
+TAG_TEXT = re.compile(r"\(([0-9A-F]{4}),([0-9A-F]{4})\)")
+VALUE_CODES = {
+    "invalid-vr-value",
+    "invalid-uid",
+    "vm",
+    "enumerated-value",
+    "defined-term",
+    "unreadable-value",
+}
+
+
+def assert_well_formed(finding: Finding, where: str) -> None:
+    """The fields of a value finding agree with each other and with pydicom's dictionary."""
+    assert finding.code in VALUE_CODES, (where, finding)
+    assert finding.severity == ("warning" if finding.code == "defined-term" else "error")
+    assert finding.message and "\n" not in finding.message, (where, finding)
+    match = TAG_TEXT.fullmatch(finding.tag)
+    assert match, (where, finding)
+    tag = int(match[1] + match[2], 16)
+    private = (tag >> 16) % 2 == 1
+    assert finding.keyword == ("" if private else keyword_for_tag(tag)), (where, finding)
+    assert finding.path.split(".")[-1] == (finding.keyword or finding.tag), (where, finding)
+
+
 @pytest.mark.skipif(not (CORPUS / "dicom").is_dir(), reason="shared corpus absent")
-def test_corpus_never_raises() -> None:
+def test_corpus_value_findings_are_right_and_well_formed() -> None:
+    checked = with_findings = 0
+    unreadable: list[str] = []
+    seen: dict[str, set[tuple[str, str, str]]] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for path in sorted((CORPUS / "dicom").iterdir()):
             if path.name == "SOURCES.md":
                 continue
             try:
-                ds = pydicom.dcmread(path, force=True, defer_size=1024)
-            except Exception:
+                ds, iod = read_file(path)
+            except OSError:
+                unreadable.append(path.name)  # pydicom itself cannot read it
                 continue
-            try:
-                iod = iod_for_sop_class(str(ds.get("SOPClassUID", "")))
-            except Exception:
-                iod = None
-            assert isinstance(check_values(ds, iod), list), path.name
+            found = check_values(ds, iod)
+            checked += 1
+            with_findings += bool(found)
+            for finding in found:
+                assert_well_formed(finding, path.name)
+            places = [(f.tag, f.path, f.code) for f in found]
+            assert len(places) == len(set(places)), path.name  # one finding per check
+            seen[path.name] = found_in(found)
+    assert unreadable == ["fodicom__GH177_D_CLUNIE_CT1_IVRLE_BigEndian_undefined_length.dcm"]
+    assert checked >= 130 and with_findings >= 25, (checked, with_findings)
+    for name, expected in CORPUS_VALUE_FINDINGS.items():
+        assert seen[name] == expected, name
