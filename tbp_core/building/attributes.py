@@ -3,7 +3,7 @@
 A metadata value belongs to a DICOM keyword or a TBP ``tbp:`` key
 (:mod:`tbp_core.standard.private`). :func:`normalise_value` refuses unknown,
 retired, file meta and binary keywords (suggesting the right keyword), brings
-the value into the normal form of its VR (:mod:`tbp_core.standard.vr`), refuses
+the value into the normal form of its VR (:mod:`tbp_core.standard.normalform`), refuses
 values outside the attribute's Enumerated Values
 (:mod:`tbp_core.standard.enumerations`, per IOD when one is given), and
 normalises sequences item by item (obsolete SNOMED-RT codes refused).
@@ -35,7 +35,7 @@ from pydicom.tag import BaseTag, Tag
 from pydicom.valuerep import PersonName
 
 from tbp_core.errors import FieldProblem, MetadataError
-from tbp_core.standard import anatomy, enumerations, private
+from tbp_core.standard import anatomy, enumerations, normalform, private
 from tbp_core.standard import vr as vrs
 from tbp_core.standard.vr import InvalidValueError
 
@@ -212,7 +212,7 @@ def checked_value(
     vr, vm : str
         The element's VR and VM.
     value : Any
-        The value in any form :func:`tbp_core.standard.vr.normalise_value` accepts.
+        The value in any form :func:`tbp_core.standard.normalform.normalise_value` accepts.
     iod_key : str or None
         IOD key for IOD-specific Enumerated Values.
     top_level : bool
@@ -230,7 +230,7 @@ def checked_value(
         refused with the allowed values listed.
     """
     try:
-        result = vrs.normalise_value(tag, value, vr=vr, vm=vm)
+        result = normalform.normalise_value(tag, value, vr=vr, vm=vm)
     except InvalidValueError:
         # A value the VR refuses may still be a word for an enumerated value
         # ("non-polarized"): the refusal then lists the allowed values.
@@ -311,7 +311,7 @@ def normalise_value(keyword: str, value: Any, *, iod_key: str | None = None) -> 
     Returns
     -------
     Any
-        The normal form of :mod:`tbp_core.standard.vr` (``None`` if empty);
+        The normal form of :mod:`tbp_core.standard.normalform` (``None`` if empty);
         sequences as lists of dicts.
 
     Raises

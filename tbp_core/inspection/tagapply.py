@@ -23,6 +23,7 @@ from pydicom.uid import generate_uid
 from pydicom.valuerep import VR
 
 from tbp_core import standard
+from tbp_core.boundary import guarded
 from tbp_core.building.attributes import checked_value
 from tbp_core.errors import TagEditError
 from tbp_core.inspection.tagedits import (
@@ -45,6 +46,7 @@ from tbp_core.inspection.tagedits import (
 from tbp_core.inspection.tagtable import creator_of, deferred_size, path_name, value_text
 from tbp_core.standard import vr as vrs
 from tbp_core.standard.formatting import size_text, tag_text
+from tbp_core.standard.normalform import normalise_one
 
 __all__ = ["apply_edit", "apply_edits"]
 
@@ -197,7 +199,7 @@ def _add_private(container: Dataset, edit: AddElement, tag: BaseTag, label: str)
             f"{label}: a private element needs its private creator (e.g. 'ACME 1.0')"
         )
     try:
-        vrs.normalise_one("LO", creator)
+        normalise_one("LO", creator)
     except vrs.InvalidValueError as invalid:
         raise TagEditError(f"{label} private creator: {invalid.message}") from None
     if tag.element < 0x1000:
@@ -380,6 +382,7 @@ def _regenerate_uid(ds: Dataset, edit: RegenerateUID) -> Change:
     )
 
 
+@guarded("edit")
 def apply_edit(ds: Dataset, edit: Edit) -> EditResult:
     """Apply one edit, or refuse it and leave ``ds`` unchanged.
 
@@ -417,6 +420,7 @@ def apply_edit(ds: Dataset, edit: Edit) -> EditResult:
     return EditResult(True, f"{change.path}: {old} → {new}", change)
 
 
+@guarded("edit")
 def apply_edits(ds: Dataset, edits: Iterable[Edit]) -> list[EditResult]:
     """Apply edits all-or-nothing: at the first refusal, undo the earlier ones.
 

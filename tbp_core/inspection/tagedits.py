@@ -41,6 +41,7 @@ __all__ = [
     "container_of",
     "parent_item",
     "parse_cli_edits",
+    "parse_path",
     "undo",
 ]
 
@@ -199,6 +200,27 @@ def _parse_path(path: str) -> list[_PathStep]:
         if text[position] != ".":
             raise TagEditError(f"path {path!r}: expected '.' after {text[:position]!r}")
         position += 1
+
+
+def parse_path(path: str) -> tuple[tuple[BaseTag, int | None], ...]:
+    """The steps of a path: each element's tag and, for a sequence, its item index.
+
+    Parameters
+    ----------
+    path : str
+        E.g. ``"PatientName"``, ``"(0010,0010)"`` or
+        ``"AnatomicRegionSequence[0].CodeMeaning"``.
+
+    Returns
+    -------
+    tuple of (BaseTag, int or None)
+
+    Raises
+    ------
+    TagEditError
+        If the path is not valid (it names what is wrong).
+    """
+    return tuple((step.tag, step.index) for step in _parse_path(path))
 
 
 def _item_at(ds: Dataset, steps: list[_PathStep], path: str) -> Dataset:

@@ -9,9 +9,8 @@ private creator serve the tag edits (:mod:`tbp_core.inspection.tagapply`) too.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd  # type: ignore[import-untyped]
 from pydicom import datadict
 from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
@@ -19,9 +18,13 @@ from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag, Tag
 
 from tbp_core import standard
+from tbp_core.boundary import guarded
 from tbp_core.fileio.pixelbuffer import value_length
 from tbp_core.standard import vr as vrs
 from tbp_core.standard.formatting import size_text, tag_text
+
+if TYPE_CHECKING:  # pandas is imported by to_table only: value_text serves the CLI too
+    import pandas as pd  # type: ignore[import-untyped]
 
 __all__ = [
     "TABLE_COLUMNS",
@@ -204,6 +207,7 @@ def _rows(
                 _rows(item, f"{path}[{index}].", inner, lookup, meta, rows)
 
 
+@guarded("table")
 def to_table(ds: Dataset, iod_key: str | None = None) -> pd.DataFrame:
     """Return one row per element (nested ones too), file meta first.
 
@@ -224,6 +228,8 @@ def to_table(ds: Dataset, iod_key: str | None = None) -> pd.DataFrame:
         ``keyword``, ``name``, ``vr``, ``vm``, ``value`` (text), ``module`` and
         ``ie`` (None outside the IOD), ``private_creator``, ``editable``.
     """
+    import pandas as pd
+
     if iod_key is None:
         sop_class = ds[0x00080016].value if 0x00080016 in ds else None
         iod_key = standard.iod_for_sop_class(str(sop_class)) if sop_class else None

@@ -337,7 +337,9 @@ def load_template(document: Document, data: bytes, name: str) -> TemplateLoad:
         takes each value as a tag edit; sequences and refused values are listed.
     """
     try:
-        values = metadata.parse_template(data)
+        # A DICOM document's values are checked for its own IOD by the tag edits.
+        iod_key = document.iod.standard_key if document.kind == "image" else None
+        values = metadata.parse_template(data, iod_key=iod_key)
     except MetadataError as exc:
         return TemplateLoad((), error=str(exc), name=name)
     if document.kind == "image":

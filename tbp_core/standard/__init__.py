@@ -2,6 +2,8 @@
 
 - :mod:`~tbp_core.standard.tables`: IOD → module → attribute tables (highdicom's copy).
 - :mod:`~tbp_core.standard.enumerations`: enumerated values and defined terms.
+- :mod:`~tbp_core.standard.vr`: VR families, VM, and checks of stored values.
+- :mod:`~tbp_core.standard.normalform`: the normal form of typed values, per VR.
 - :mod:`~tbp_core.standard.anatomy`: SNOMED CT anatomic regions and laterality.
 - :mod:`~tbp_core.standard.private`: the TBP private block.
 

@@ -31,7 +31,7 @@ from typing import Literal
 from pydicom.dataset import Dataset
 
 from tbp_core import standard
-from tbp_core.standard.formatting import type_rank
+from tbp_core.standard.formatting import tag_text, type_rank
 from tbp_core.validation.conditions import condition_for
 from tbp_core.validation.context import (
     Context,
@@ -295,6 +295,13 @@ def _tags_for(
     return [tag]
 
 
+def _place(prefix: str, keyword: str, tag: int) -> str:
+    """The path of an attribute; overlays outside group 6000 by tag, so groups stay apart."""
+    if tag >> 16 != 0x6000 and 0x6000 <= tag >> 16 <= 0x601E:
+        return join_path(prefix, tag_text(tag))
+    return join_path(prefix, keyword)
+
+
 def _items_at(
     ctx: Context, ds: Dataset, path: tuple[str, ...], prefix: str
 ) -> Iterator[tuple[str, Dataset]]:
@@ -320,7 +327,7 @@ def _status(
 ) -> tuple[AttributeStatus, bool]:
     """The status of one required-or-conditional row at one item; False when undecided."""
     kind = attribute.type
-    path = join_path(prefix, attribute.keyword)
+    path = _place(prefix, attribute.keyword, tag)
 
     def result(status: Status, problem: str = "") -> AttributeStatus:
         return AttributeStatus(
@@ -376,7 +383,7 @@ def _listing(
         for prefix, item in _items_at(ctx, ctx.ds, path, ""):
             for attribute, tags in rows:
                 for tag in tags:
-                    key = (join_path(prefix, attribute.keyword), tag)
+                    key = (_place(prefix, attribute.keyword, tag), tag)
                     found = checked.get(key)
                     yield (
                         found
@@ -394,7 +401,7 @@ def _observed(
     tag: int,
 ) -> AttributeStatus:
     """The status of a row nobody requires here: present, empty, or not applicable."""
-    path = join_path(prefix, attribute.keyword)
+    path = _place(prefix, attribute.keyword, tag)
     status = NOT_APPLICABLE
     if raw_element(item, tag) is not None:
         status = EMPTY if is_empty(ctx, item, tag, path) else PRESENT

@@ -17,6 +17,7 @@ from dataclasses import replace
 from pydicom.dataset import Dataset
 
 from tbp_core import standard
+from tbp_core.boundary import guarded
 from tbp_core.validation import checks
 from tbp_core.validation.context import Context, field_for, text
 from tbp_core.validation.filemeta import check_file_meta
@@ -59,6 +60,19 @@ def _report(ctx: Context, status: AttributeStatus) -> None:
             field=field_for(status.keyword, status.path),
         )
     )
+
+
+def _once(findings: list[Finding]) -> list[Finding]:
+    """Each (code, tag, path) once: a value both unreadable and undecodable is one problem."""
+    seen: set[tuple[str, str, str]] = set()
+    kept = []
+    for finding in findings:
+        key = (finding.code, finding.tag, finding.path)
+        if finding.path and key in seen:
+            continue
+        seen.add(key)
+        kept.append(finding)
+    return kept
 
 
 def _report_unevaluated(ctx: Context, names: frozenset[str]) -> None:
@@ -118,6 +132,7 @@ def _module_owners(iod: str) -> dict[str, tuple[str, str]]:
 # --------------------------------------------------------------------------- entry point
 
 
+@guarded("validate")
 def validate(ds: Dataset) -> ValidationReport:
     """Check a dataset against its IOD and the standard's rules.
 
@@ -137,6 +152,7 @@ def validate(ds: Dataset) -> ValidationReport:
     return validate_with_evaluation(ds)[0]
 
 
+@guarded("validate")
 def validate_with_evaluation(ds: Dataset) -> tuple[ValidationReport, Evaluation | None]:
     """Validate, and return the module evaluation the findings came from.
 
@@ -178,7 +194,7 @@ def validate_with_evaluation(ds: Dataset) -> tuple[ValidationReport, Evaluation 
         value_findings.extend(check_values(ds, ctx.iod or None))
 
     _guarded(ctx, run_values, "value")
-    findings = ctx.findings + _attach_modules(ctx, value_findings)
+    findings = _once(ctx.findings + _attach_modules(ctx, value_findings))
     sop_class = ""
     try:
         sop_class = text(ctx, ds, "SOPClassUID")

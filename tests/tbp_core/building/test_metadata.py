@@ -536,6 +536,22 @@ def test_parse_assignment_errors(text: str, fragment: str) -> None:
     assert "\n" not in str(info.value)
 
 
+def test_iod_enumerated_values_apply_when_the_iod_is_given() -> None:
+    vl = "vl-photographic-image"
+    assert parse_assignment("Modality=DMS") == ("Modality", "DMS")
+    with pytest.raises(MetadataError, match=r"Modality: 'DMS' is not one of XC"):
+        parse_assignment("Modality=DMS", iod_key=vl)
+    with pytest.raises(MetadataError, match=r"one of XC \(VL Photographic Series\)"):
+        parse_template('{"Modality": "DMS"}', iod_key=vl)
+    with pytest.raises(MetadataError, match="BitsStored: '16' is not one of 8"):
+        normalise_value("BitsStored", 16, iod_key=vl)
+    assert normalise_value("BitsStored", 16, iod_key="secondary-capture-image") == 16
+    ds = Dataset()
+    with pytest.raises(MetadataError, match="one of XC"):
+        apply_metadata(ds, {"Modality": "OT", "PatientID": "P1"}, iod_key=vl)
+    assert "PatientID" not in ds
+
+
 def test_merge_metadata_later_layers_win() -> None:
     exif = {"FocalLength": "5.54", "Manufacturer": "Camera Inc"}
     template = {"Manufacturer": "Lumo Imaging", "PatientName": "Doe^Jane"}

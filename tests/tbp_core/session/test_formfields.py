@@ -257,6 +257,26 @@ def test_choices_numbers_and_private_values_are_normalised() -> None:
     assert result.problems["SeriesNumber"].value == "two"
 
 
+def test_typed_input_meets_the_iods_enumerated_values() -> None:
+    immersion = formfields.form_field("ImmersionMedia", DERM)
+    assert immersion is not None and immersion.vm == "1-n"  # several media: typed as text
+    result = formfields.read_form([immersion], {"ImmersionMedia": "gel"})
+    problem = result.problems["ImmersionMedia"]
+    assert problem.value == "gel"
+    assert "ULTRASOUND_GEL, ALCOHOL, WATER, MINERAL_OIL, PLASTIC_CAP" in problem.message
+    assert problem.suggestion == "ULTRASOUND_GEL"
+    modality = formfields.form_field("Modality", VL)
+    assert modality is not None and modality.choices == ("XC",)
+    assert (
+        "one of XC"
+        in formfields.read_form([modality], {"Modality": "DMS"}).problems["Modality"].message
+    )
+    unknown = formfields.form_field("Modality", "no-such-iod")
+    assert unknown is not None and unknown.kind == "text"
+    assert formfields.read_form([unknown], {"Modality": "DMS"}).values == {"Modality": "DMS"}
+    assert formfields.form_field("NotInTheIod", VL) is None
+
+
 def test_text_of_shows_values_as_typed() -> None:
     assert formfields.text_of(None) == ""
     assert formfields.text_of(["a", "b"]) == "a\\b"

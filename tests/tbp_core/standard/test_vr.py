@@ -1,4 +1,4 @@
-"""Value Representations: families, VM, the normal form, and the validator's check."""
+"""Value Representations: families, VM, the normal form per VR, and the validator's check."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pydicom.valuerep import validate_value
 
 from tbp_core.standard import private
 from tbp_core.standard import vr as vrs
+from tbp_core.standard.normalform import normalise_value
 
 
 @pytest.mark.parametrize(
@@ -37,12 +38,12 @@ from tbp_core.standard import vr as vrs
     ],
 )
 def test_normal_form(keyword: str, value: Any, expected: Any) -> None:
-    assert vrs.normalise_value(keyword, value) == expected
+    assert normalise_value(keyword, value) == expected
 
 
 def test_fl_is_rounded_to_single_precision() -> None:
-    assert vrs.normalise_value("RecommendedDisplayFrameRateInFloat", 0.1) == 0.1
-    assert vrs.normalise_value("RecommendedDisplayFrameRateInFloat", 1 / 3) == 0.33333334
+    assert normalise_value("RecommendedDisplayFrameRateInFloat", 0.1) == 0.1
+    assert normalise_value("RecommendedDisplayFrameRateInFloat", 1 / 3) == 0.33333334
 
 
 @pytest.mark.parametrize(
@@ -65,21 +66,21 @@ def test_fl_is_rounded_to_single_precision() -> None:
 )
 def test_refusals_name_the_value_and_the_rule(keyword: str, value: Any, fragment: str) -> None:
     with pytest.raises(vrs.InvalidValueError) as info:
-        vrs.normalise_value(keyword, value)
+        normalise_value(keyword, value)
     assert fragment in info.value.message
     assert "\n" not in info.value.message
 
 
 def test_a_suggestion_comes_with_an_evident_fix() -> None:
     with pytest.raises(vrs.InvalidValueError) as info:
-        vrs.normalise_value("PatientName", "Doe, Jane")
+        normalise_value("PatientName", "Doe, Jane")
     assert info.value.suggestion == "Doe^Jane"
 
 
 def test_an_explicit_vr_and_vm_serve_private_elements() -> None:
-    assert vrs.normalise_value(0x00131010, "1.5\\2", vr="DS", vm="1-n") == ["1.5", "2"]
+    assert normalise_value(0x00131010, "1.5\\2", vr="DS", vm="1-n") == ["1.5", "2"]
     with pytest.raises(vrs.InvalidValueError, match="is not a number"):
-        vrs.normalise_value("(0013,1010)", "abc", vr="DS", vm="1")
+        normalise_value("(0013,1010)", "abc", vr="DS", vm="1")
 
 
 @pytest.mark.parametrize(
