@@ -34,6 +34,7 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.tag import BaseTag, Tag
 from pydicom.valuerep import PersonName
 
+from tbp_core.building.derived import INSTANCE_KEYWORDS
 from tbp_core.errors import FieldProblem, MetadataError
 from tbp_core.standard import anatomy, enumerations, normalform, private
 from tbp_core.standard import vr as vrs
@@ -46,36 +47,6 @@ __all__ = [
     "normalise_into",
     "normalise_value",
 ]
-
-# Attributes dataset_to_template leaves out unless asked for by name: they
-# identify one instance, describe its pixels, or are set by the writer.
-_NOT_TEMPLATE = frozenset(
-    {
-        "SOPClassUID",
-        "SOPInstanceUID",
-        "StudyInstanceUID",
-        "SeriesInstanceUID",
-        "FrameOfReferenceUID",
-        "MediaStorageSOPInstanceUID",
-        "InstanceCreationDate",
-        "InstanceCreationTime",
-        "SpecificCharacterSet",
-        "SamplesPerPixel",
-        "PhotometricInterpretation",
-        "PlanarConfiguration",
-        "Rows",
-        "Columns",
-        "BitsAllocated",
-        "BitsStored",
-        "HighBit",
-        "PixelRepresentation",
-        "NumberOfFrames",
-        "PixelData",
-        "FloatPixelData",
-        "DoubleFloatPixelData",
-        "ICCProfile",
-    }
-)
 
 
 def error_for(problems: list[FieldProblem]) -> MetadataError:
@@ -409,7 +380,7 @@ def dataset_values(
             continue
         if wanted is None and vrs.is_binary(dictionary_VR(tag)):
             continue
-        if top_level and wanted is None and keyword in _NOT_TEMPLATE:
+        if top_level and wanted is None and keyword in INSTANCE_KEYWORDS:
             continue
         field = f"{path}.{keyword}" if path else keyword
         try:

@@ -17,33 +17,8 @@ from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 
+from tbp_core.building.derived import INSTANCE_KEYWORDS
 from tbp_core.validation.findings import Finding, tag_text
-
-#: Attributes a person does not fill in: the converter derives them.
-_DERIVED = frozenset(
-    {
-        "SOPClassUID",
-        "SOPInstanceUID",
-        "SamplesPerPixel",
-        "PhotometricInterpretation",
-        "PlanarConfiguration",
-        "Rows",
-        "Columns",
-        "BitsAllocated",
-        "BitsStored",
-        "HighBit",
-        "PixelRepresentation",
-        "NumberOfFrames",
-        "PixelData",
-        "FloatPixelData",
-        "DoubleFloatPixelData",
-        "ICCProfile",
-        "LossyImageCompression",
-        "LossyImageCompressionRatio",
-        "LossyImageCompressionMethod",
-        "SpecificCharacterSet",
-    }
-)
 
 
 @dataclass
@@ -194,7 +169,7 @@ def items(ctx: Context, ds: Dataset, keyword: str, path: str) -> list[tuple[str,
 
 def field_for(keyword: str, path: str) -> str:
     """The template key that fixes a finding: the keyword of a top-level attribute."""
-    if keyword and path == keyword and keyword not in _DERIVED:
+    if keyword and path == keyword and keyword not in INSTANCE_KEYWORDS:
         return keyword
     return ""
 

@@ -19,6 +19,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import generate_uid
 
 from tbp_core import standard
+from tbp_core.building.derived import DERIVED_KEYWORDS
 from tbp_core.building.iods.spec import DERMOSCOPIC, SECONDARY_CAPTURE, IodSpec
 from tbp_core.building.metadata import apply_metadata
 from tbp_core.errors import ConversionError
@@ -29,27 +30,6 @@ from tbp_core.standard import vr as vrs
 from tbp_core.standard.anatomy import region_by_code
 
 #: Attributes derived from the pixels, the IOD or the conversion itself.
-DERIVED_KEYWORDS = frozenset(
-    {
-        "SOPClassUID",
-        "SOPInstanceUID",
-        "SamplesPerPixel",
-        "PhotometricInterpretation",
-        "PlanarConfiguration",
-        "Rows",
-        "Columns",
-        "BitsAllocated",
-        "BitsStored",
-        "HighBit",
-        "PixelRepresentation",
-        "PixelData",
-        "LossyImageCompression",
-        "LossyImageCompressionRatio",
-        "LossyImageCompressionMethod",
-        "ICCProfile",
-    }
-)
-
 #: Enhanced General Equipment attributes the Dermoscopic IOD makes Type 1.
 DERMOSCOPIC_EQUIPMENT = (
     "Manufacturer",
@@ -115,6 +95,8 @@ def build_instance(
     *,
     instance_number: int = 1,
     include_gps: bool = False,
+    include_device_identity: bool = False,
+    include_maker_note: bool = False,
 ) -> BuiltInstance:
     """Build the dataset of one instance of ``iod`` from an image and metadata.
 
@@ -134,6 +116,10 @@ def build_instance(
         Position of this image in the batch, from 1.
     include_gps : bool
         Whether EXIF GPS data may be written (it identifies places and people).
+    include_device_identity : bool
+        Whether the camera owner and body/lens serial numbers may be written.
+    include_maker_note : bool
+        Whether the vendor's opaque EXIF MakerNote may be written.
 
     Returns
     -------
@@ -148,7 +134,12 @@ def build_instance(
     _check_user_metadata(metadata, iod)
     notices = list(image.notices)
 
-    exif = map_exif(image.exif, include_gps=include_gps)
+    exif = map_exif(
+        image.exif,
+        include_gps=include_gps,
+        include_device_identity=include_device_identity,
+        include_maker_note=include_maker_note,
+    )
     allowed = standard.top_level_keywords_of_iod(iod.standard_key)
     exif_values = {k: v for k, v in exif.values.items() if k in allowed}
     unplaced = sorted(set(exif.values) - set(exif_values))

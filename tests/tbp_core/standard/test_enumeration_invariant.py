@@ -26,6 +26,7 @@ from pydicom.tag import BaseTag, Tag
 
 from tbp_core import standard
 from tbp_core.building.convert import ConvertOptions, convert_image
+from tbp_core.building.derived import DERIVED_KEYWORDS
 from tbp_core.building.iods import (
     DERMOSCOPIC,
     SECONDARY_CAPTURE,
@@ -33,7 +34,7 @@ from tbp_core.building.iods import (
     IodSpec,
     new_series_context,
 )
-from tbp_core.building.iods.builder import DERIVED_KEYWORDS, DERMOSCOPIC_EQUIPMENT
+from tbp_core.building.iods.builder import DERMOSCOPIC_EQUIPMENT
 from tbp_core.building.metadata import merge_metadata, parse_assignment, parse_template
 from tbp_core.errors import MetadataError
 from tbp_core.inspection.tags import SetValue, apply_edit
