@@ -27,7 +27,8 @@ from tbp_core.building.iods.builder import DERMOSCOPIC_EQUIPMENT
 from tbp_core.standard import private
 from tbp_core.standard import vr as vrs
 from tbp_core.standard.enumerations import allowed_values
-from tbp_core.standard.formatting import tag_text, title_of, type_rank, usage_text
+from tbp_core.standard.formatting import tag_text, title_of, usage_text
+from tbp_core.validation.requirements import applies_over
 
 __all__ = [
     "CALIBRATION_IE",
@@ -240,24 +241,6 @@ class FormSection:
 # ---------------------------------------------------------------- layout
 
 
-def _overrides(
-    current: tuple[standard.ModuleUsage, standard.ModuleAttribute],
-    module: standard.ModuleUsage,
-    attribute: standard.ModuleAttribute,
-) -> bool:
-    """Whether ``module`` rather than the current one gives the attribute its Type.
-
-    The stricter Type wins, except that an IOD-specific module refines a general
-    one (the same rule the validator applies).
-    """
-    old_module, old = current
-    if old_module.key.startswith("general-") and not module.key.startswith(
-        ("general-", "sop-common", "common-")
-    ):
-        return True
-    return type_rank(attribute.type) < type_rank(old.type)
-
-
 def _kind(keyword: str, vr: str, vm: str, iod_key: str | None) -> tuple[InputKind, tuple[str, ...]]:
     if keyword == "AnatomicRegionSequence":
         return "anatomic_region", ()
@@ -301,7 +284,7 @@ def _placements(
             if attribute.keyword not in wanted:
                 continue
             current = placed.get(attribute.keyword)
-            if current is None or _overrides(current, module, attribute):
+            if current is None or applies_over(current, module, attribute):
                 placed[attribute.keyword] = (module, attribute)
     return placed
 

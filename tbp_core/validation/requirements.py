@@ -197,7 +197,7 @@ def _effective_rows(
                 if only is not None and attribute.keyword not in only:
                     continue
                 key = (path, attribute.keyword)
-                if key not in effective or _overrides(effective[key], module, attribute):
+                if key not in effective or applies_over(effective[key], module, attribute):
                     effective[key] = (module, attribute)
     return effective
 
@@ -250,15 +250,30 @@ def _shared_keywords(iod: str) -> frozenset[str]:
     return frozenset(k for k, n in seen.items() if n > 1) | frozenset(mandatory)
 
 
-def _overrides(
+def applies_over(
     current: tuple[standard.ModuleUsage, standard.ModuleAttribute],
     module: standard.ModuleUsage,
     attribute: standard.ModuleAttribute,
 ) -> bool:
-    """Which module's Type applies when two list the same attribute.
+    """Whether ``module``'s row, not the current one, gives a shared attribute its Type.
 
     The stricter Type wins, except that an IOD-specific module refines a
     general one (SC Equipment's Modality, Type 3, over General Series' Type 1).
+    The validator, the Structure view and the metadata form all use this rule.
+
+    Parameters
+    ----------
+    current : tuple of (ModuleUsage, ModuleAttribute)
+        The module and row that give the Type so far.
+    module : ModuleUsage
+        Another module listing the attribute.
+    attribute : ModuleAttribute
+        Its row in that module.
+
+    Returns
+    -------
+    bool
+        True when the other module's Type applies instead.
     """
     old_module, old = current
     if old_module.key.startswith("general-") and not module.key.startswith(
