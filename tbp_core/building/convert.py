@@ -13,6 +13,7 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
+from tbp_core.boundary import guarded
 from tbp_core.building.codecs import DEFAULT_TRANSFER_SYNTAX, encode
 from tbp_core.building.iods import (
     VL_PHOTOGRAPHIC,
@@ -26,11 +27,18 @@ from tbp_core.sources.images import DEFAULT_MAX_PIXELS, AlphaPolicy, SourceImage
 
 @dataclass(frozen=True)
 class ConvertOptions:
-    """How to convert: which IOD, alpha handling, GPS, transfer syntax, size limit."""
+    """How to convert: which IOD, alpha handling, what EXIF may identify, transfer syntax, size.
+
+    ``include_gps``, ``include_device_identity`` (camera owner, body and lens
+    serial numbers) and ``include_maker_note`` (the vendor's opaque EXIF
+    MakerNote) are off by default: each can identify a person or a device.
+    """
 
     iod: IodSpec = VL_PHOTOGRAPHIC
     alpha: AlphaPolicy = "refuse"
     include_gps: bool = False
+    include_device_identity: bool = False
+    include_maker_note: bool = False
     transfer_syntax: str = DEFAULT_TRANSFER_SYNTAX
     max_pixels: int = DEFAULT_MAX_PIXELS
 
@@ -71,6 +79,7 @@ def dicom_file_name(source_name: str) -> str:
     return f"{stem}.dcm"
 
 
+@guarded("convert")
 def convert_image(
     data: bytes,
     name: str,
@@ -116,6 +125,8 @@ def convert_image(
         context,
         instance_number=instance_number,
         include_gps=options.include_gps,
+        include_device_identity=options.include_device_identity,
+        include_maker_note=options.include_maker_note,
     )
     codec_notices = encode(instance.dataset, image, options.transfer_syntax)
     return Converted(

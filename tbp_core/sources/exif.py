@@ -10,7 +10,11 @@ acquisition and content dates and times.
 against the VR and VM that pydicom's data dictionary gives for its keyword,
 plus a report that says for every EXIF tag where it went, or why nowhere.
 Tags without a true DICOM home are reported, never forced into a near miss.
-GPS tags locate the person photographed, so they are copied only on request.
+GPS tags locate the person photographed, so they are copied only on request;
+so are the tags that identify the camera or its owner (CameraOwnerName,
+BodySerialNumber, CameraSerialNumber, LensSerialNumber: ``include_device_identity``)
+and the opaque MakerNote (``include_maker_note``). The report says, for each
+tag left out, which option brings it.
 
 The tag tables live in :mod:`~tbp_core.sources.exifrules`, the value
 converters in :mod:`~tbp_core.sources.exifconvert` and the date/time
@@ -51,6 +55,7 @@ from tbp_core.sources.exifrules import (
     CFA_PATTERN,
     DATETIME_DIGITIZED,
     DATETIME_ORIGINAL,
+    DEVICE_IDENTITY,
     EXIF_IFD,
     FLASH,
     GPS,
@@ -60,11 +65,13 @@ from tbp_core.sources.exifrules import (
     IFD_RANK,
     INTEROP,
     ISO_SPEED_RATINGS,
+    MAKER_NOTE,
     NO_HOME,
     NOTES,
     OECF,
     OFFSET_TIME_DIGITIZED,
     OFFSET_TIME_ORIGINAL,
+    OPT_IN_NOTES,
     POINTERS,
     RULES,
     SFR,
@@ -119,7 +126,13 @@ class ExifResult:
 # --- entry points --------------------------------------------------------------
 
 
-def map_exif(exif: bytes | None, *, include_gps: bool = False) -> ExifResult:
+def map_exif(
+    exif: bytes | None,
+    *,
+    include_gps: bool = False,
+    include_device_identity: bool = False,
+    include_maker_note: bool = False,
+) -> ExifResult:
     """Map a raw EXIF block to DICOM keyword values.
 
     Parameters
@@ -132,6 +145,13 @@ def map_exif(exif: bytes | None, *, include_gps: bool = False) -> ExifResult:
     include_gps : bool, optional
         Copy the GPS tags into the VL Photographic Geolocation attributes.
         Off by default because a location identifies people.
+    include_device_identity : bool, optional
+        Copy CameraOwnerName and the body and lens serial numbers
+        (DeviceSerialNumber, LensSerialNumber). Off by default: they identify
+        the camera and its owner.
+    include_maker_note : bool, optional
+        Copy the vendor's opaque MakerNote. Off by default: it can hold
+        serial numbers, names and places nobody can see without vendor tools.
 
     Returns
     -------
@@ -152,7 +172,14 @@ def map_exif(exif: bytes | None, *, include_gps: bool = False) -> ExifResult:
         ifds, problems = _read_ifds(data)
     except Exception as exc:  # Pillow raises many types for corrupt data
         return _unreadable(exif, f"{type(exc).__name__}: {exc}")
-    mapper = _Mapper(include_gps=include_gps, endian=">" if data[:2] == b"MM" else "<")
+    opted_in = {DEVICE_IDENTITY} if include_device_identity else set()
+    if include_maker_note:
+        opted_in.add(MAKER_NOTE)
+    mapper = _Mapper(
+        include_gps=include_gps,
+        opted_in=frozenset(opted_in),
+        endian=">" if data[:2] == b"MM" else "<",
+    )
     try:
         mapper.run(ifds)
     except Exception as exc:  # each tag is guarded; this is the last line of defence
@@ -241,8 +268,9 @@ def _read_ifds(data: bytes) -> tuple[dict[str, dict[int, Any]], list[tuple[str, 
 class _Mapper:
     """Collects values and report rows for one EXIF block."""
 
-    def __init__(self, *, include_gps: bool, endian: str) -> None:
+    def __init__(self, *, include_gps: bool, opted_in: frozenset[str], endian: str) -> None:
         self.include_gps = include_gps
+        self.opted_in = opted_in
         self.endian = endian
         self.values: dict[str, Any] = {}
         self.sources: dict[str, str] = {}
@@ -372,6 +400,8 @@ class _Mapper:
         rule = RULES.get(where)
         if rule is None:
             return [(None, None, NOTES.get(where, NO_HOME))]
+        if rule.opt_in and rule.opt_in not in self.opted_in:
+            return [(rule.keyword, None, OPT_IN_NOTES[rule.opt_in])]
         notes: list[str] = [rule.note] if rule.note else []
         value = convert_value(rule.keyword, raw, notes)
         return [(rule.keyword, value, "; ".join(notes))]

@@ -19,6 +19,22 @@ GPS = "GPS"
 IFD_RANK = {IFD0: 0, EXIF_IFD: 1, INTEROP: 2, GPS: 3}
 
 
+#: Opt-in groups: tags copied only when the user asks (they identify a device or person).
+DEVICE_IDENTITY = "device identity"
+MAKER_NOTE = "maker note"
+
+#: Report note for a tag left out because its opt-in group was not requested.
+OPT_IN_NOTES = {
+    DEVICE_IDENTITY: (
+        "not copied: identifies the camera or its owner; use --include-device-identity"
+    ),
+    MAKER_NOTE: (
+        "not copied: opaque vendor data that may hold serial numbers, names or places; "
+        "use --include-maker-note"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Rule:
     """An EXIF tag with a DICOM home converted by the VR-driven converter."""
@@ -27,6 +43,8 @@ class Rule:
     note: str = ""
     # A fallback rule fills its attribute only when no primary rule did.
     fallback: bool = False
+    # An opt-in group (DEVICE_IDENTITY, MAKER_NOTE): copied only on request.
+    opt_in: str = ""
 
 
 RULES: dict[tuple[str, int], Rule] = {
@@ -34,8 +52,9 @@ RULES: dict[tuple[str, int], Rule] = {
     (IFD0, 0x010F): Rule("Manufacturer"),
     (IFD0, 0x0110): Rule("ManufacturerModelName"),
     (IFD0, 0x0131): Rule("SoftwareVersions"),
-    (EXIF_IFD, 0xA431): Rule("DeviceSerialNumber"),
-    (IFD0, 0xC62F): Rule("DeviceSerialNumber", fallback=True),  # DNG CameraSerialNumber
+    (EXIF_IFD, 0xA431): Rule("DeviceSerialNumber", opt_in=DEVICE_IDENTITY),
+    # DNG CameraSerialNumber
+    (IFD0, 0xC62F): Rule("DeviceSerialNumber", fallback=True, opt_in=DEVICE_IDENTITY),
     # VL Photographic Acquisition module.
     (IFD0, 0x013E): Rule("WhitePoint"),
     (IFD0, 0x013F): Rule("PrimaryChromaticities"),
@@ -68,7 +87,9 @@ RULES: dict[tuple[str, int], Rule] = {
     (EXIF_IFD, 0x9214): Rule("SubjectArea"),
     (EXIF_IFD, 0x9215): Rule("PhotographicExposureIndex", "TIFF/EP tag", fallback=True),
     (EXIF_IFD, 0x927C): Rule(
-        "MakerNote", "copied unchanged; vendor offsets may point into the original file"
+        "MakerNote",
+        "copied unchanged; vendor offsets may point into the original file",
+        opt_in=MAKER_NOTE,
     ),
     (EXIF_IFD, 0x9400): Rule("Temperature"),
     (EXIF_IFD, 0x9401): Rule("Humidity"),
@@ -97,11 +118,11 @@ RULES: dict[tuple[str, int], Rule] = {
     (INTEROP, 0x0001): Rule("InteroperabilityIndex"),
     (INTEROP, 0x0002): Rule("InteroperabilityVersion"),
     # VL Photographic Equipment module.
-    (EXIF_IFD, 0xA430): Rule("CameraOwnerName"),
+    (EXIF_IFD, 0xA430): Rule("CameraOwnerName", opt_in=DEVICE_IDENTITY),
     (EXIF_IFD, 0xA432): Rule("LensSpecification"),
     (EXIF_IFD, 0xA433): Rule("LensMake"),
     (EXIF_IFD, 0xA434): Rule("LensModel"),
-    (EXIF_IFD, 0xA435): Rule("LensSerialNumber"),
+    (EXIF_IFD, 0xA435): Rule("LensSerialNumber", opt_in=DEVICE_IDENTITY),
 }
 
 # VL Photographic Geolocation module: the DICOM keywords are the EXIF GPS tag
@@ -157,6 +178,10 @@ NOTES: dict[tuple[str, int], str] = {
     # person operating the equipment. Not the same thing, so not copied.
     (IFD0, 0x013B): "no DICOM attribute: OperatorsName is a person name of the operator",
     (IFD0, 0x0132): "no DICOM attribute: date and time the file was changed",
+    # Copyright names a person or organisation; ImageUniqueID links the picture
+    # to the camera's own files. Neither describes the image clinically.
+    (IFD0, 0x8298): "no DICOM attribute: copyright holder (may name people), not copied",
+    (EXIF_IFD, 0xA420): "no DICOM attribute: the camera's ID for this picture, not copied",
     (EXIF_IFD, OFFSET_TIME): "no DICOM attribute: offset of DateTime (file change time)",
     (EXIF_IFD, SUBSEC_TIME): "no DICOM attribute: fraction of DateTime (file change time)",
     (EXIF_IFD, 0xA002): "no DICOM attribute: Columns comes from the pixels",

@@ -21,6 +21,7 @@ from PIL import Image, TiffImagePlugin
 
 from tbp_core.errors import ImageLoadError, UnsupportedImageError, one_line
 from tbp_core.sources import pngchunks, pngstream
+from tbp_core.sources.decodernotes import native_warnings, pillow_warnings
 from tbp_core.sources.imagepixels import (
     Pixels,
     from_pillow,
@@ -51,6 +52,9 @@ _PILLOW_FAILURES: tuple[type[Exception], ...] = (
     Image.DecompressionBombError,
     Image.DecompressionBombWarning,
 )
+
+#: Pillow warnings that stop a decode instead of becoming a note.
+_PILLOW_FATAL: tuple[type[Warning], ...] = (Image.DecompressionBombWarning,)
 
 _JPEG_PROCESSES = {
     0xC0: "baseline",
@@ -126,14 +130,14 @@ def load_png(data: bytes, name: str, alpha: AlphaPolicy, max_pixels: int) -> Sou
         ) from None
     header = info.header
     _check_size(name, header.width, header.height, max_pixels)
-    needed = sum(p.height * header.scanline_bytes(p.width) for p in pngstream.adam7_passes(header))
+    needed = pngstream.filtered_size(header)
     if needed > info.idat_size * _MAX_DEFLATE_RATIO + 1024:
         raise ImageLoadError(
             f"'{name}' is a damaged PNG file: it holds far too little pixel data for "
             f"{header.width}×{header.height} pixels (truncated) — re-export it"
         )
-    pixels = _decode_png(data, name, info)
     notices = list(info.notices)
+    pixels = _decode_png(data, name, info, notices)
     if info.animated:
         notices.append("animated PNG: only its default image was converted")
     if pixels.channels in (2, 4):
@@ -163,19 +167,37 @@ def load_png(data: bytes, name: str, alpha: AlphaPolicy, max_pixels: int) -> Sou
     )
 
 
-def _decode_png(data: bytes, name: str, info: pngchunks.PngInfo) -> Pixels:
-    """Decode with libpng into a new buffer laid out as libpng delivers it."""
+def _damaged_png(name: str, exc: Exception) -> ImageLoadError:
+    return ImageLoadError(
+        f"'{name}' is a damaged PNG file: {exc} — re-export it or copy the original again"
+    )
+
+
+def _decode_png(data: bytes, name: str, info: pngchunks.PngInfo, notices: list[str]) -> Pixels:
+    """Verify the image data, then decode with libpng into a new buffer."""
+    try:
+        check = pngstream.check_stream(data, info)
+    except pngchunks.PngStructureError as exc:
+        raise _damaged_png(name, exc) from None
+    if check.trailing:
+        notices.append(
+            f"ignored {check.trailing:,} bytes after the end of the compressed pixel data"
+        )
+    if check.surplus:
+        notices.append(
+            f"ignored {check.surplus:,} bytes of decompressed pixel data beyond what "
+            f"{info.header.width}×{info.header.height} pixels need"
+        )
     header = info.header
     channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}[header.colour_type]
     if info.transparency is not None:
         channels += 1
     pixels = Pixels.new(header.height, header.width, channels, 16 if header.bit_depth == 16 else 8)
     try:
-        _png_into(data, info, pixels)
+        with native_warnings(notices):
+            _png_into(data, info, check, pixels)
     except pngchunks.PngStructureError as exc:
-        raise ImageLoadError(
-            f"'{name}' is a damaged PNG file: {exc} — re-export it or copy the original again"
-        ) from None
+        raise _damaged_png(name, exc) from None
     except (imagecodecs.PngError, ValueError) as exc:
         raise ImageLoadError(
             f"'{name}' has damaged pixel data (libpng: {one_line(exc)}) — "
@@ -184,16 +206,21 @@ def _decode_png(data: bytes, name: str, info: pngchunks.PngInfo) -> Pixels:
     return pixels
 
 
-def _png_into(data: bytes, info: pngchunks.PngInfo, pixels: Pixels) -> None:
+def _png_into(
+    data: bytes, info: pngchunks.PngInfo, check: pngstream.StreamCheck, pixels: Pixels
+) -> None:
     native = np.uint16 if pixels.bits == 16 else np.uint8
     shape: tuple[int, ...] = (pixels.rows, pixels.columns)
     if pixels.channels > 1:
         shape += (pixels.channels,)
     target = np.frombuffer(pixels.buffer, native).reshape(shape)
-    if not info.header.interlaced:
-        source = data if info.libpng_ready else pngstream.minimal_png(data, info)
+    if not info.header.interlaced and not check.surplus:
+        if info.libpng_ready and not check.trailing:
+            source = data
+        else:
+            source = pngstream.minimal_png(data, info, check.consumed)
         imagecodecs.png_decode(source, out=target)
-    else:
+    else:  # pass by pass; a surplus is left unread
         reader = pngstream.PassReader(data, info)
         for p in pngstream.adam7_passes(info.header):
             scanlines = reader.read(p)
@@ -276,7 +303,10 @@ def load_jpeg(data: bytes, name: str, max_pixels: int) -> SourceImage:
         _check_size(name, frame.width, frame.height, limit)
     notices: list[str] = []
     try:
-        with Image.open(io.BytesIO(data), formats=["JPEG"]) as im:
+        with (
+            pillow_warnings(notices, fatal=_PILLOW_FATAL),
+            Image.open(io.BytesIO(data), formats=["JPEG"]) as im,
+        ):
             _check_size(name, im.width, im.height, limit)
             if im.mode not in ("L", "RGB", "CMYK"):
                 raise UnsupportedImageError(
@@ -428,7 +458,10 @@ def load_tiff(data: bytes, name: str, max_pixels: int) -> SourceImage:
         _check_size(name, *size, limit)
     notices: list[str] = []
     try:
-        with Image.open(io.BytesIO(data), formats=["TIFF"]) as im:
+        with (
+            pillow_warnings(notices, fatal=_PILLOW_FATAL),
+            Image.open(io.BytesIO(data), formats=["TIFF"]) as im,
+        ):
             _check_size(name, im.width, im.height, limit)
             spec = _TIFF_MODES.get(im.mode)
             if spec is None:

@@ -39,9 +39,15 @@ Every problem caused by the input raises :class:`~tbp_core.errors.ImageLoadError
 (unreadable) or :class:`~tbp_core.errors.UnsupportedImageError` (readable but
 not convertible as asked) with a one-line message naming the file.
 
-One known limit: libpng itself still prints a warning for a PNG whose
-compressed data carries padding after its end, or more data than the image
-needs. Finding that beforehand would mean decompressing every image twice.
+The compressed image data is checked before libpng sees it
+(:func:`~tbp_core.sources.pngstream.check_stream`): IDAT chunks larger than
+deflate's worst case for the image size (plus a margin) are refused without
+inflating anything; the zlib stream is inflated once in bounded steps, its
+Adler-32 checksum verified and its end found. Padding after the stream, or
+decompressed data beyond what the pixels need, is left out with a note.
+This costs one extra inflation of the image data. Whatever a decoder still
+prints or warns (libpng on file descriptor 2, Pillow through ``warnings``)
+becomes a note (:mod:`~tbp_core.sources.decodernotes`), never raw stderr.
 
 Layout: :mod:`~tbp_core.sources.sourceimage` holds the result type,
 :mod:`~tbp_core.sources.imagedecoders` the per-format decoders and

@@ -1,7 +1,12 @@
-"""Rebuild PNG streams that libpng decodes without printing warnings.
+"""Check the compressed image data, and rebuild streams libpng decodes quietly.
 
-:func:`minimal_png` keeps only the chunks the pixels need; an interlaced
-image is split into its Adam7 passes (:func:`adam7_passes`), each read by
+:func:`check_stream` inflates the image data once, in bounded steps, before
+any decoder sees it: the Adler-32 checksum is verified, the stream must end,
+and padding after its end or surplus pixel data is measured (libpng would
+warn about both, and does not check the Adler-32 when the rows end before
+the checksum). :func:`minimal_png` keeps only the chunks the pixels need,
+cut at the end of the zlib stream; an interlaced image (or one with surplus
+data) is split into its Adam7 passes (:func:`adam7_passes`), each read by
 :class:`PassReader` and wrapped by :func:`raw_png` as a small
 non-interlaced PNG.
 """
@@ -10,9 +15,12 @@ from __future__ import annotations
 
 import struct
 import zlib
+from dataclasses import dataclass
 
 from tbp_core.sources.pngformat import (
+    INPUT_STEP,
     SIGNATURE,
+    Chunk,
     Header,
     Pass,
     PngInfo,
@@ -25,6 +33,11 @@ from tbp_core.sources.pngformat import (
 _STORED_BLOCK = 65535
 #: Output size of one zlib call while inflating image data.
 _INFLATE_STEP = 4 * 1024 * 1024
+
+#: Surplus decompressed data tolerated (then dropped with a note), at least this many bytes.
+MIN_SURPLUS = 1024 * 1024
+#: Compressed bytes accepted beyond the worst case of deflate (padding, odd encoders).
+IDAT_MARGIN = 64 * 1024
 
 #: Adam7 passes as (x0, y0, dx, dy).
 _ADAM7: tuple[tuple[int, int, int, int], ...] = (
@@ -48,7 +61,177 @@ def _colour_chunks(info: PngInfo) -> bytes:
     return b"".join(parts)
 
 
-def minimal_png(data: bytes, info: PngInfo) -> bytes:
+def filtered_size(header: Header) -> int:
+    """Bytes of filtered scanlines (filter bytes included) the image's pixels take.
+
+    Parameters
+    ----------
+    header : Header
+        The image header.
+
+    Returns
+    -------
+    int
+        The sum over the Adam7 passes (or the one full image) of rows × row bytes.
+    """
+    return sum(p.height * header.scanline_bytes(p.width) for p in adam7_passes(header))
+
+
+def zlib_bound(size: int) -> int:
+    """Size of ``size`` bytes stored in a zlib stream without compression.
+
+    Parameters
+    ----------
+    size : int
+        Uncompressed bytes.
+
+    Returns
+    -------
+    int
+        2 header bytes, 5 bytes per stored deflate block of at most 65,535
+        bytes, the data, and the 4-byte Adler-32: deflate's worst case, which
+        encoders reach only for incompressible data.
+    """
+    blocks = max(1, -(-size // _STORED_BLOCK))
+    return 2 + 5 * blocks + size + 4
+
+
+@dataclass(frozen=True)
+class StreamCheck:
+    """What :func:`check_stream` measured.
+
+    Attributes
+    ----------
+    consumed : int
+        Compressed bytes up to and including the Adler-32 checksum.
+    trailing : int
+        Bytes in the IDAT chunks after the end of the zlib stream (padding).
+    surplus : int
+        Decompressed bytes beyond what the image's pixels need.
+    """
+
+    consumed: int
+    trailing: int
+    surplus: int
+
+
+def _zlib_problem(exc: zlib.error) -> str:
+    text = str(exc)
+    if "incorrect data check" in text:
+        return "its compressed pixel data fails its Adler-32 checksum (the pixels are corrupt)"
+    return f"its compressed pixel data is corrupt ({text.split(': ', 1)[-1]})"
+
+
+def check_stream(data: bytes, info: PngInfo) -> StreamCheck:
+    """Inflate the image data once to verify it, keeping none of the output.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file.
+    info : PngInfo
+        Its :func:`parse_png` result.
+
+    Returns
+    -------
+    StreamCheck
+        Where the zlib stream ends and how much surplus data there is.
+
+    Raises
+    ------
+    PngStructureError
+        The IDAT chunks hold more than :func:`idat_limit` bytes (checked
+        before anything is inflated), or the stream is corrupt, fails its
+        Adler-32 checksum, ends before its checksum, holds fewer bytes than
+        the pixels need, or inflates to more than twice what they need (at
+        least :data:`MIN_SURPLUS` extra bytes are tolerated). The work is
+        bounded by that ceiling.
+    """
+    needed = filtered_size(info.header)
+    _check_idat_size(info, needed)
+    view = memoryview(data)
+    ceiling = needed + max(needed, MIN_SURPLUS)
+    inflater = zlib.decompressobj()
+    total = fed = 0
+    try:
+        for start, length in _input_slices(info.idat):
+            pending: bytes | memoryview = view[start : start + length]
+            fed += length
+            while pending and not inflater.eof:
+                total += len(inflater.decompress(pending, _INFLATE_STEP))
+                pending = inflater.unconsumed_tail
+                _check_ceiling(total, ceiling, needed)
+            if inflater.eof:
+                break
+        while not inflater.eof:  # output held back by the step limit
+            piece = inflater.decompress(b"", _INFLATE_STEP)
+            if not piece:
+                break
+            total += len(piece)
+            _check_ceiling(total, ceiling, needed)
+    except zlib.error as exc:
+        raise PngStructureError(_zlib_problem(exc)) from None
+    if total < needed:
+        raise PngStructureError(
+            f"its compressed pixel data ends early: {total:,} of the {needed:,} bytes its "
+            "pixels need (the file is truncated)"
+        )
+    if not inflater.eof:
+        raise PngStructureError(
+            "its compressed pixel data ends without its Adler-32 checksum (the file is truncated)"
+        )
+    consumed = fed - len(inflater.unused_data)
+    return StreamCheck(consumed, info.idat_size - consumed, total - needed)
+
+
+def idat_limit(needed: int) -> int:
+    """Most compressed bytes accepted for ``needed`` bytes of filtered scanlines.
+
+    Parameters
+    ----------
+    needed : int
+        The image's filtered size (:func:`filtered_size`).
+
+    Returns
+    -------
+    int
+        :func:`zlib_bound` plus a margin of one eighth (encoders that use
+        fixed Huffman codes on incompressible data spend 9 bits on a byte)
+        and :data:`IDAT_MARGIN` bytes for padding.
+    """
+    return zlib_bound(needed) + needed // 8 + IDAT_MARGIN
+
+
+def _check_idat_size(info: PngInfo, needed: int) -> None:
+    limit = idat_limit(needed)
+    if info.idat_size > limit:
+        h = info.header
+        raise PngStructureError(
+            f"it holds {info.idat_size:,} bytes of compressed pixel data, far more than "
+            f"{h.width}×{h.height} pixels can need ({needed:,} bytes uncompressed; at most "
+            f"{limit:,} compressed: {zlib_bound(needed):,} stored uncompressed plus one "
+            f"eighth and {IDAT_MARGIN // 1024} KiB)"
+        )
+
+
+def _input_slices(idat: tuple[Chunk, ...]) -> list[tuple[int, int]]:
+    """(offset, length) of the image data in pieces of at most INPUT_STEP bytes."""
+    return [
+        (start, min(INPUT_STEP, c.end - start))
+        for c in idat
+        for start in range(c.start, c.end, INPUT_STEP)
+    ]
+
+
+def _check_ceiling(total: int, ceiling: int, needed: int) -> None:
+    if total > ceiling:
+        raise PngStructureError(
+            f"its compressed pixel data inflates to more than {ceiling:,} bytes, but its "
+            f"pixels need {needed:,}"
+        )
+
+
+def minimal_png(data: bytes, info: PngInfo, stream_length: int | None = None) -> bytes:
     """Rebuild the file with only the chunks needed for its pixels.
 
     Parameters
@@ -57,13 +240,16 @@ def minimal_png(data: bytes, info: PngInfo) -> bytes:
         The original file.
     info : PngInfo
         Its :func:`parse_png` result.
+    stream_length : int, optional
+        Keep only this many bytes of image data (the end of the zlib stream,
+        :attr:`StreamCheck.consumed`); all of it when None.
 
     Returns
     -------
     bytes
-        Signature, IHDR, PLTE/tRNS when used, the original IDAT chunks and
-        IEND: a stream libpng decodes without printing warnings about
-        metadata chunks.
+        Signature, IHDR, PLTE/tRNS when used, the IDAT chunks and IEND: a
+        stream libpng decodes without printing warnings about metadata
+        chunks or padding after the compressed data.
     """
     view = memoryview(data)
     h = info.header
@@ -72,7 +258,15 @@ def minimal_png(data: bytes, info: PngInfo) -> bytes:
         _header_chunk(h, h.width, h.height, h.interlaced),
         _colour_chunks(info),
     ]
-    parts.extend(view[c.start - 8 : c.end + 4] for c in info.idat)
+    left = info.idat_size if stream_length is None else stream_length
+    for c in info.idat:
+        if left <= 0:
+            break
+        if c.length <= left:
+            parts.append(view[c.start - 8 : c.end + 4])
+        else:
+            parts.append(chunk_bytes(b"IDAT", view[c.start : c.start + left]))
+        left -= c.length
     parts.append(chunk_bytes(b"IEND", b""))
     return b"".join(parts)
 
@@ -181,7 +375,7 @@ def raw_png(info: PngInfo, p: Pass, scanlines: bytearray) -> bytearray:
     """
     size = len(scanlines)
     blocks = max(1, -(-size // _STORED_BLOCK))
-    zlib_size = 2 + 5 * blocks + size + 4
+    zlib_size = zlib_bound(size)
     head = SIGNATURE + _header_chunk(info.header, p.width, p.height, interlaced=False)
     head += _colour_chunks(info)
     iend = chunk_bytes(b"IEND", b"")

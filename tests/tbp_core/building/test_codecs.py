@@ -124,7 +124,7 @@ def test_passthrough_of_a_png_is_refused() -> None:
 
 
 def test_sample_png_exif_lands_in_group_0016(tmp_path: Path) -> None:
-    target, ds = convert_and_write(SAMPLE, tmp_path)
+    target, ds = convert_and_write(SAMPLE, tmp_path, include_device_identity=True)
     assert ds.ExposureTimeInSeconds == "0.008"
     assert ds.FocalLength == "5.54"
     assert ds.FNumber == "2.8"

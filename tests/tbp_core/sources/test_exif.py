@@ -253,7 +253,7 @@ def test_pixel6_offset_subseconds_and_lens() -> None:
 def test_big_endian_block_with_cfa_pattern() -> None:
     block = exif_block("exifpy__tests_32-lens_data.jpeg")
     assert block[6:8] == b"MM"
-    result = map_exif(block)
+    result = map_exif(block, include_maker_note=True)
     values = result.values
     assert values["ManufacturerModelName"] == "NIKON D300"
     assert values["ExposureTimeInSeconds"] == "0.002"
@@ -263,6 +263,7 @@ def test_big_endian_block_with_cfa_pattern() -> None:
     assert values["ColorFilterArrayPatternValues"] == ["0", "1", "1", "2"]
     assert values["FileSource"] == 3
     assert isinstance(values["MakerNote"], bytes) and len(values["MakerNote"]) == 8003
+    assert "MakerNote" not in map_exif(block).values
     # Artist and Copyright have no DICOM home.
     for tag in ("Artist", "Copyright"):
         (row,) = rows_for(result, tag)
@@ -412,7 +413,7 @@ def test_lens_specification_and_subject_area() -> None:
             0xA430: "Clinic camera 3",
         }
     )
-    values = map_exif(block).values
+    values = map_exif(block, include_device_identity=True).values
     assert values["LensSpecification"] == ["24", "70", "2.8", "4"]
     assert values["SubjectArea"] == ["100", "200", "50"]
     assert values["SubjectLocation"] == ["10", "20"]
@@ -432,7 +433,7 @@ def test_text_cleanup_and_utf8() -> None:
         ifd0={0x010F: "Caméra".encode(), 0x0110: "Model\\X", 0x0131: "v1\x012"},
         exif={0xA431: "SN-1"},
     )
-    result = map_exif(block)
+    result = map_exif(block, include_device_identity=True)
     assert result.values["Manufacturer"] == "Caméra"
     assert result.specific_character_set == "ISO_IR 192"
     assert result.values["ManufacturerModelName"] == "Model/X"
@@ -589,3 +590,35 @@ def test_corpus_sweep_never_raises_and_values_validate() -> None:
             assert_valid_for_dicom(result)
             assert result.report
     assert seen >= 5
+
+
+def test_device_identity_and_maker_note_are_copied_only_on_request() -> None:
+    block = build_exif(
+        ifd0={0x010F: "Canon", 0xC62F: "DNG-SN-7"},
+        exif={
+            0xA430: "Jane Owner",
+            0xA431: "BODY-SN-1",
+            0xA435: "LENS-SN-2",
+            0x927C: b"VENDOR\x00opaque",
+            0xA420: "0123456789abcdef",
+        },
+    )
+    default = map_exif(block)
+    identity = ("CameraOwnerName", "DeviceSerialNumber", "LensSerialNumber")
+    assert not set(default.values) & {*identity, "MakerNote"}
+    assert default.values["Manufacturer"] == "Canon"
+    for tag in ("CameraOwnerName", "BodySerialNumber", "CameraSerialNumber", "LensSerialNumber"):
+        (row,) = rows_for(default, tag)
+        assert row.dicom_value is None and row.note.endswith("use --include-device-identity")
+    (row,) = rows_for(default, "MakerNote")
+    assert row.keyword == "MakerNote" and row.note.endswith("use --include-maker-note")
+    assert "--include-device-identity" in format_report(default)
+    (row,) = rows_for(default, "ImageUniqueID")
+    assert row.keyword is None and "not copied" in row.note
+    only_identity = map_exif(block, include_device_identity=True)
+    assert only_identity.values["CameraOwnerName"] == "Jane Owner"
+    assert only_identity.values["DeviceSerialNumber"] == "BODY-SN-1"  # EXIF wins over DNG
+    assert only_identity.values["LensSerialNumber"] == "LENS-SN-2"
+    assert "MakerNote" not in only_identity.values
+    both = map_exif(block, include_device_identity=True, include_maker_note=True)
+    assert both.values["MakerNote"] == b"VENDOR\x00opaque"
