@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean venv system-deps
+.PHONY: run test lint typecheck bench fuzz clean venv system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/inspect_speed.py
 	$(BIN)/python bench/app_rerun.py
+
+# Long fuzz run (tests/fuzz): make fuzz N=10000 [SEED=1]; prints the summary.
+N ?= 10000
+SEED ?= 1
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.runner --cases $(N) --seed $(SEED)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
