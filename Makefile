@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/inspect_speed.py
 	$(BIN)/python bench/app_rerun.py
+	$(BIN)/python bench/crafted.py
 
 # Long fuzz run (tests/fuzz): make fuzz N=10000 [SEED=1]; prints the summary.
 N ?= 10000

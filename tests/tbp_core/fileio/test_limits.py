@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import io
-import resource
 import struct
 import subprocess
 import sys
-import time
 import zlib
 from pathlib import Path
 
@@ -134,24 +132,28 @@ def crafted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("case", sorted(CRAFTED))
 @pytest.mark.parametrize("command", ["dump", "validate", "structure"])
-def test_crafted_files_finish_fast_in_a_subprocess(
+def test_crafted_files_end_with_a_clear_outcome(
     crafted: dict[str, Path], case: str, command: str
 ) -> None:
-    """The issue's crafted cases with the default limits: ≤ 5 s and ≤ 1 GiB, one clear outcome."""
-    path = crafted[case]
-    started = time.monotonic()
+    """The issue's crafted cases with the default limits: refused in one line or read partly.
+
+    How long they take and how much memory is measured by bench/crafted.py (the
+    timeout here only keeps a regression from hanging the suite).
+    """
     run = subprocess.run(
-        [sys.executable, "-m", "tbp_core", command, str(path)],
+        [sys.executable, "-m", "tbp_core", command, str(crafted[case])],
         capture_output=True,
         text=True,
         check=False,
-        timeout=60,
+        timeout=120,
     )
-    elapsed = time.monotonic() - started
-    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert "Traceback" not in run.stderr
-    assert run.returncode in (0, 1, 2)
-    if run.returncode == 2:
+    if case == "elements-1M":  # read up to the element cap, with a warning
+        assert run.returncode in (0, 1), run.stderr
+        assert "stopped after 100,000 elements" in run.stderr or command == "validate"
+    else:  # refused before any parsing
+        assert run.returncode == 2
         assert len(run.stderr.strip().splitlines()) == 1
-    assert elapsed <= 5, f"{command} took {elapsed:.1f} s"
-    assert peak_mib <= 1024, f"{command} peaked at {peak_mib:.0f} MiB"
+        assert ("inflates to more than" if case.startswith("deflate") else "sequence items") in (
+            run.stderr
+        )
