@@ -6,7 +6,6 @@ import os
 import struct
 import subprocess
 import sys
-import time
 import warnings
 import zlib
 from pathlib import Path
@@ -48,7 +47,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(TBP_DICOM), *args], capture_output=True, text=True, timeout=60)
 
 
-def test_twenty_megabytes_of_idat_are_refused_within_a_second(tmp_path: Path) -> None:
+def test_twenty_megabytes_of_idat_are_refused_in_one_line(tmp_path: Path) -> None:
     _, raw = scanlines()
     stream = zlib.compress(raw * 700, 1)  # a valid stream, 700 times the data needed
     padding = b"\0" * (20_000_000 - len(stream))
@@ -56,11 +55,8 @@ def test_twenty_megabytes_of_idat_are_refused_within_a_second(tmp_path: Path) ->
     parts += [padding[i : i + 1_000_000] for i in range(0, len(padding), 1_000_000)]
     source = tmp_path / "huge.png"
     source.write_bytes(rgb_png(parts))
-    started = time.perf_counter()
     done = run("convert", str(source), "-o", str(tmp_path / "huge.dcm"))
-    elapsed = time.perf_counter() - started
-    assert done.returncode == 2
-    assert elapsed <= 1.0 + 0.6  # CLI start-up (~0.5 s) plus at most a second of work
+    assert done.returncode == 2  # how fast: bench/crafted.py
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     limit = idat_limit(HEIGHT * (3 * WIDTH + 1))
@@ -69,12 +65,10 @@ def test_twenty_megabytes_of_idat_are_refused_within_a_second(tmp_path: Path) ->
     assert not (tmp_path / "huge.dcm").exists()
 
 
-def test_refusal_is_fast_in_process() -> None:
+def test_refusal_happens_in_process_before_decoding() -> None:
     data = rgb_png([b"\0" * 20_000_000])
-    started = time.perf_counter()
     with pytest.raises(ImageLoadError, match="far more than 100×100 pixels can need"):
         load_image(data, "big.png")
-    assert time.perf_counter() - started < 1.0
 
 
 @pytest.mark.parametrize("split", [False, True], ids=["one-chunk", "checksum-in-own-chunk"])
