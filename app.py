@@ -1,7 +1,8 @@
-"""TBP DICOM Studio — router only: page config, session defaults, navigation.
+"""TBP DICOM Studio — router only: page config, session binding, navigation.
 
 `streamlit run app.py -- --samples` (what `make run` does) opens every new
-session on the sample images.
+session on the sample images; a session restored from its URL key (a reload)
+keeps its own documents.
 """
 
 import sys
@@ -16,14 +17,14 @@ from ui.layout import (
     UPLOAD_PAGE,
     VALIDATE_PAGE,
 )
+from ui.sessionbar import session_controls
 from ui.state import init_session, load_samples
 from ui.warmup import warm_up
 
 st.set_page_config(page_title="TBP DICOM Studio", page_icon="🩺", layout="wide")
-warm_up()
-if init_session() and "--samples" in sys.argv[1:]:
-    load_samples()
-st.navigation(
+# Navigation first: until it is declared, Streamlit's first run of a process lists
+# the pages/ scripts by file name ("app", "dump", ...); the warm-up takes seconds.
+page = st.navigation(
     [
         st.Page(UPLOAD_PAGE, title="Upload", default=True),
         st.Page(METADATA_PAGE, title="Metadata"),
@@ -32,4 +33,9 @@ st.navigation(
         st.Page(STRUCTURE_PAGE, title="Structure"),
         st.Page(VALIDATE_PAGE, title="Validate & Download"),
     ]
-).run()
+)
+warm_up()
+if init_session() and "--samples" in sys.argv[1:]:
+    load_samples()
+session_controls()
+page.run()

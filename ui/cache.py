@@ -4,6 +4,11 @@
 hashing the pixels on every rerun; instead each document carries a revision
 number that changes with every edit, and results are kept per session keyed by
 ``(document id, what)`` together with the revision they were made for.
+
+The memo belongs to the stored session (:mod:`ui.sessions`), so a reload finds
+the previews already made; removing a document drops its entries
+(:meth:`ui.sessions.StoredSession.forget_document`) and clearing or expiring
+the session drops them all.
 """
 
 from __future__ import annotations
