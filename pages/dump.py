@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import html
+import hashlib
 from collections.abc import Iterable
 from pathlib import PurePath
 
@@ -11,8 +11,10 @@ import streamlit as st
 from tbp_core.inspection import dump
 from tbp_core.inspection.dump import DumpNode, DumpTree, SearchHit
 from tbp_core.session import workspace
+from tbp_core.session.names import safe_basename
 from ui.cache import memo
 from ui.layout import header, require_dataset, require_document
+from ui.text import html_literal, literal, quoted
 
 #: How deep sequence items are included: label → max_depth for dump.build_tree.
 DEPTHS: dict[str, int | None] = {
@@ -24,6 +26,10 @@ DEPTHS: dict[str, int | None] = {
 }
 #: At most this many search hits are listed.
 MAX_HITS = 200
+#: Dumps with more lines than this start with every sequence closed, its content
+#: left out until opened ("Open sequences", or a search hit inside it).
+LARGE_DUMP = 2000
+_CLOSED = ' <span class="count">— closed: open it with “Open sequences” above</span>'
 
 _STYLE = """
 <style>
@@ -60,45 +66,84 @@ def _title(node: DumpNode) -> str:
     """Keyword, or the name for private and unknown elements, with the private creator."""
     private = (node.tag >> 16) % 2 == 1
     title = node.name if private or not node.keyword else node.keyword
-    text = f'<span class="name">{html.escape(title)}'
+    text = f'<span class="name">{html_literal(title)}'
     if node.private_creator:
-        text += f' <span class="owner">[{html.escape(node.private_creator)}]</span>'
+        text += f' <span class="owner">[{html_literal(node.private_creator)}]</span>'
     return text + "</span>"
 
 
 def _head(node: DumpNode) -> str:
     return (
-        f'<span class="vr">{html.escape(node.vr)}</span> <span class="tag">{node.tag_text}</span> '
+        f'<span class="vr">{html_literal(node.vr)}</span> '
+        f'<span class="tag">{html_literal(node.tag_text)}</span> '
     )
 
 
+def anchor(path: str) -> str:
+    """The HTML id of a dump line: stable per path, safe in an attribute and a URL."""
+    return "dump-" + hashlib.sha1(path.encode("utf-8")).hexdigest()[:16]
+
+
+def node_count(nodes: Iterable[DumpNode]) -> int:
+    """Lines of a dump: elements at every depth, and one per sequence item."""
+    total = 0
+    for node in nodes:
+        total += 1 + sum(1 + node_count(item) for item in node.items)
+    return total
+
+
+def container_paths(nodes: Iterable[DumpNode]) -> Iterable[str]:
+    """Paths of the sequences and items that hold elements, in dump order."""
+    for node in nodes:
+        if node.vr == "SQ" and node.items:
+            yield node.path
+            for index, item in enumerate(node.items):
+                yield f"{node.path}[{index}]"
+                yield from container_paths(item)
+
+
 def _lines(
-    nodes: Iterable[DumpNode], hits: frozenset[str], opened: frozenset[str], expand: bool
+    nodes: Iterable[DumpNode],
+    hits: frozenset[str],
+    opened: frozenset[str],
+    expand: bool,
+    lazy: bool = False,
 ) -> Iterable[str]:
+    """HTML lines; with ``lazy``, closed sequences and items leave their content out."""
     for node in nodes:
         hit = " hit" if node.path in hits else ""
+        line = f'id="{anchor(node.path)}"'
         head = f"{_head(node)}{_title(node)}"
         if node.vr != "SQ":
-            value = html.escape(node.value_text)
-            yield f'<div class="ln{hit}">{head} <span class="value">{value}</span></div>'
+            value = html_literal(node.value_text)
+            yield f'<div class="ln{hit}" {line}>{head} <span class="value">{value}</span></div>'
             continue
         count = f'<span class="count">({node.vm})</span>'
         if not node.items:
             hidden = " — items below the chosen depth" if node.vm else ""
-            yield f'<div class="ln{hit}">{head}{count}{hidden}</div>'
+            yield f'<div class="ln{hit}" {line}>{head}{count}{hidden}</div>'
             continue
-        state = " open" if expand or node.path in opened else ""
-        yield f'<details{state}><summary class="{hit.strip()}">{head}{count}</summary>'
+        is_open = expand or node.path in opened
+        if lazy and not is_open:
+            yield f'<div class="ln{hit}" {line}>{head}{count}{_CLOSED}</div>'
+            continue
+        state = " open" if is_open else ""
+        yield f'<details{state}><summary {line} class="{hit.strip()}">{head}{count}</summary>'
         yield '<div class="items">'
         for index, item in enumerate(node.items):
             item_path = f"{node.path}[{index}]"
-            item_state = " open" if expand or item_path in opened else ""
+            item_open = expand or item_path in opened
             noun = "element" if len(item) == 1 else "elements"
+            title = f"Item {index + 1} of {node.vm} · {len(item)} {noun}"
+            if lazy and not item_open:
+                yield f'<div class="ln item" id="{anchor(item_path)}">{title}{_CLOSED}</div>'
+                continue
+            item_state = " open" if item_open else ""
             yield (
-                f'<details class="item"{item_state}><summary>Item {index + 1} of {node.vm} '
-                f"· {len(item)} {noun}</summary>"
+                f'<details class="item"{item_state}>'
+                f'<summary id="{anchor(item_path)}">{title}</summary>'
             )
-            yield from _lines(item, hits, opened, expand)
+            yield from _lines(item, hits, opened, expand, lazy)
             yield "</details>"
         yield "</div></details>"
 
@@ -114,17 +159,38 @@ def _ancestors(path: str) -> set[str]:
     return found
 
 
-def dump_html(tree: DumpTree, hits: Iterable[SearchHit], expand: bool) -> str:
-    """The dump tree as collapsible HTML; every value is escaped."""
-    hit_paths = frozenset(hit.node.path for hit in hits)
-    opened = frozenset(path for hit in hit_paths for path in _ancestors(hit))
+def dump_html(
+    tree: DumpTree,
+    hits: Iterable[SearchHit],
+    expand: bool,
+    lazy: bool = False,
+    chosen: Iterable[str] = (),
+) -> str:
+    """The dump tree as collapsible HTML; every value is escaped.
+
+    Parameters
+    ----------
+    tree : DumpTree
+    hits : iterable of SearchHit
+        Their lines are marked, and the sequences and items around them open.
+    expand : bool
+        Open every sequence and item.
+    lazy : bool
+        Leave out the content of closed sequences and items (large files).
+    chosen : iterable of str
+        Sequence and item paths to open (with the sequences and items around them).
+    """
+    listed = list(hits)[:MAX_HITS] if lazy else list(hits)  # only listed hits open their items
+    hit_paths = frozenset(hit.node.path for hit in listed)
+    wanted = {*hit_paths, *chosen}
+    opened = frozenset({path for want in wanted for path in _ancestors(want)} | set(chosen))
     meta, dataset = tree
     parts = [_STYLE, '<div class="tbp-dump">']
     if meta:
         parts.append('<div class="section"># File meta</div>')
-        parts.extend(_lines(meta, hit_paths, opened, expand))
+        parts.extend(_lines(meta, hit_paths, opened, expand, lazy))
     parts.append('<div class="section"># Dataset</div>')
-    parts.extend(_lines(dataset, hit_paths, opened, expand))
+    parts.extend(_lines(dataset, hit_paths, opened, expand, lazy))
     parts.append("</div>")
     return "".join(parts)
 
@@ -135,12 +201,14 @@ def hits_html(hits: list[SearchHit], query: str) -> str:
     first = f" (the first {MAX_HITS} shown)" if len(hits) > MAX_HITS else ""
     rows = [
         f'<div class="found"><b>{len(hits)} match{plural}</b> for '
-        f"&ldquo;{html.escape(query)}&rdquo;{first}: path, tag, VR, value</div>"
+        f"&ldquo;{html_literal(query)}&rdquo;{first}: path, tag, VR, value</div>"
     ]
     rows += [
-        f'<div class="ln"><mark><b>{html.escape(hit.path_text)}</b></mark> '
-        f'<span class="tag">{hit.node.tag_text}</span> <span class="vr">{hit.node.vr}</span> '
-        f'<span class="value">{html.escape(hit.node.value_text)}</span></div>'
+        f'<div class="ln"><a href="#{anchor(hit.node.path)}"><mark><b>'
+        f"{html_literal(hit.path_text)}</b></mark></a> "
+        f'<span class="tag">{html_literal(hit.node.tag_text)}</span> '
+        f'<span class="vr">{html_literal(hit.node.vr)}</span> '
+        f'<span class="value">{html_literal(hit.node.value_text)}</span></div>'
         for hit in hits[:MAX_HITS]
     ]
     return f'{_STYLE}<div class="tbp-hits">{"".join(rows)}</div>'
@@ -156,7 +224,7 @@ require_dataset(doc)
 ds = workspace.dataset_of(doc)
 
 for problem in doc.read_warnings:
-    st.warning(problem)
+    st.warning(literal(problem))
 
 search_column, depth_column, options_column = st.columns([4, 2, 2], vertical_alignment="bottom")
 query = search_column.text_input(
@@ -172,7 +240,6 @@ depth_label = depth_column.selectbox(
 )
 max_depth = DEPTHS.get(str(depth_label))
 hide_private = options_column.checkbox("Hide private tags", key="dump_hide_private")
-expand = options_column.toggle("Open all sequences", value=True, key="dump_expand")
 
 tree: DumpTree = memo(
     doc,
@@ -181,32 +248,60 @@ tree: DumpTree = memo(
     hide_private,
     max_depth,
 )
-text: str = memo(
-    doc, "dump_text", lambda: dump.render_text(tree, title=doc.name), hide_private, max_depth
+lines = memo(
+    doc, "dump_lines", lambda: node_count(tree[0]) + node_count(tree[1]), hide_private, max_depth
 )
+large = lines > LARGE_DUMP
+expand = options_column.toggle(
+    "Open all sequences",
+    value=not large,
+    key=f"dump_expand_{'large' if large else 'small'}",
+    help="Large dumps start closed: their sequences are loaded when opened.",
+)
+chosen: list[str] = []
+if large and not expand:
+    containers = memo(
+        doc, "dump_containers", lambda: list(container_paths(tree[1])), hide_private, max_depth
+    )
+    chosen = st.multiselect(
+        "Open sequences",
+        containers,
+        key="dump_open",
+        placeholder="Choose sequences or items to show their elements",
+        help=f"This dump has {lines:,} lines: only the sequences and items chosen here "
+        "(and those around search hits) are loaded.",
+    )
 hits = memo(doc, "dump_hits", lambda: dump.search(tree, query), hide_private, max_depth, query)
 
 if query.strip():
     if hits:
         st.html(hits_html(hits, query.strip()))
     else:
-        st.info(f"Nothing in this dump matches “{query.strip()}”.")
+        st.info(f"Nothing in this dump matches {quoted(query.strip())}.")
 
-st.html(
-    memo(
-        doc,
-        "dump_html",
-        lambda: dump_html(tree, hits, expand),
-        hide_private,
-        max_depth,
-        query,
-        expand,
+with st.spinner("Laying out the dump…"):
+    st.html(
+        memo(
+            doc,
+            "dump_html",
+            lambda: dump_html(tree, hits, expand, lazy=large, chosen=chosen),
+            hide_private,
+            max_depth,
+            query,
+            expand,
+            tuple(chosen),
+        )
     )
-)
+
+
+def _dump_text() -> str:
+    return dump.render_text(tree, title=doc.name)
+
+
 st.download_button(
     "Download dump (.txt)",
-    data=text,
-    file_name=f"{PurePath(doc.name).stem}_dump.txt",
+    data=_dump_text if large else _dump_text(),  # a large dump is written only when asked
+    file_name=safe_basename(f"{PurePath(doc.name).stem}_dump.txt", fallback="dump.txt"),
     mime="text/plain",
     key="dump_download",
     icon=":material/download:",

@@ -30,6 +30,8 @@ from tbp_core.validation.validate import validate
 from ui import form, state
 from ui.cache import memo
 from ui.layout import TAGS_PAGE, UPLOAD_PAGE, VALIDATE_PAGE, header, require_document
+from ui.text import literal
+from ui.wording import browser_words
 
 _STORE = "metadata"
 REGION_KEY = "meta_AnatomicRegionSequence"
@@ -61,11 +63,11 @@ def _note(kind: str, text: str) -> None:
 def _show_notes() -> None:
     for kind, text in _store().pop("notes", []):
         if kind == "error":
-            st.error(text)
+            st.error(literal(text))
         elif kind == "warning":
-            st.warning(text)
+            st.warning(literal(text))
         else:
-            st.success(text)
+            st.success(literal(text))
 
 
 def _find(doc_id: str) -> Document | None:
@@ -231,7 +233,7 @@ def _template_tools(doc: Document) -> None:
         try:
             text = metadata.template_to_json(_template_values(doc))
         except TbpError as exc:
-            st.caption(f"No template: {exc}")
+            st.caption(f"No template: {literal(exc)}")
         else:
             st.download_button(
                 "Download template (.json)",
@@ -418,7 +420,7 @@ else:
 problem = workspace.build_error(doc)
 required = formfields.builder_required(iod_key) if doc.kind == "image" else ()
 if problem is not None:
-    st.error(problem)
+    st.error(literal(browser_words(problem)))
     if doc.kind == "dicom":
         st.stop()
     from_exif = metadata_ops.exif_fill_ins(doc, required)

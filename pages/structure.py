@@ -13,6 +13,7 @@ from tbp_core.session import workspace
 from tbp_core.standard.formatting import usage_text
 from ui.cache import memo
 from ui.layout import header, require_dataset, require_document
+from ui.text import code, literal, quoted
 
 #: Status → Streamlit badge colour.
 COLOURS = {
@@ -21,12 +22,11 @@ COLOURS = {
     explain.MISSING: "red",
     explain.NOT_APPLICABLE: "gray",
 }
-_MARKDOWN_SPECIALS = str.maketrans({c: f"\\{c}" for c in "\\`*_[]|<>~$#"})
-
-
-def _md(text: str) -> str:
-    """Text shown literally inside Markdown."""
-    return text.translate(_MARKDOWN_SPECIALS)
+#: Wide tables scroll inside their box and long paths wrap (the page holds at 1024 px).
+_TABLE_STYLE = """<style>
+.stMarkdown table { display: block; max-width: 100%; overflow-x: auto; }
+.stMarkdown td { overflow-wrap: anywhere; }
+</style>"""
 
 
 def badge(status: str, count: int | None = None) -> str:
@@ -52,19 +52,19 @@ def _attribute_table(attributes: Iterable[AttributeNode], with_type: bool = True
         head, rule = "| Status | Attribute | Keyword (path) | Tag | VR |", "|---|---|---|---|:-:|"
     lines = [head, rule]
     for attribute in attributes:
-        name = _md(attribute.name)
+        name = literal(attribute.name)
         if attribute.url:
             name = f"[{name}]({attribute.url})"
         where = attribute.path if with_type else attribute.keyword
-        keyword = f"`{where}`" if where else ""
-        cells = [badge(attribute.status), name, keyword, attribute.tag]
-        cells += [attribute.type, attribute.vr, attribute.vm] if with_type else [attribute.vr]
+        cells = [badge(attribute.status), name, code(where or ""), literal(attribute.tag)]
+        more = [attribute.type, attribute.vr, attribute.vm] if with_type else [attribute.vr]
+        cells += [literal(cell) for cell in more]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def _module_label(module: ModuleNode, counts: Counter[str]) -> str:
-    parts = [f"**{module_title(module)}**", usage_text(module.usage) or module.usage]
+    parts = [f"**{literal(module_title(module))}**", usage_text(module.usage) or module.usage]
     if not module.present:
         parts.append(":gray[not in this file]")
     else:
@@ -81,7 +81,7 @@ def _show_module(module: ModuleNode, show_all: bool) -> None:
     with st.expander(_module_label(module, counts), expanded=bool(counts[explain.MISSING])):
         st.markdown(
             f"Usage in this IOD: **{module.usage}** ({usage_text(module.usage) or module.usage}) · "
-            f"[{_md(module_title(module))} in the standard]({module.url})"
+            f"[{literal(module_title(module))} in the standard]({module.url})"
         )
         shown = [a for a in module.attributes if show_all or a.status != explain.NOT_APPLICABLE]
         if shown:
@@ -122,15 +122,16 @@ ds = workspace.dataset_of(doc)
 tree: StructureTree = memo(doc, "structure", lambda: explain.build_structure(ds))
 
 title_column, link_column = st.columns([4, 1], vertical_alignment="center")
-title_column.subheader(tree.iod_name)
-title_column.caption(f"SOP Class UID {tree.sop_class_uid or '(none)'}")
+st.html(_TABLE_STYLE)
+title_column.subheader(literal(tree.iod_name))
+title_column.caption(f"SOP Class UID {literal(tree.sop_class_uid or '(none)')}")
 if tree.iod:
     link_column.link_button(
         "Open in the standard", f"{explain.BROWSER}/{tree.iod}", icon=":material/open_in_new:"
     )
 else:
     reason = (
-        f"The SOP Class UID '{tree.sop_class_uid}' is not one the standard's tables know"
+        f"The SOP Class UID {quoted(tree.sop_class_uid)} is not one the standard's tables know"
         if tree.sop_class_uid
         else "The file has no SOP Class UID"
     )
@@ -143,7 +144,7 @@ show_all = st.toggle(
     help="Also list Type 3 and conditional attributes that are not in the file.",
 )
 for ie in tree.ies:
-    st.markdown(f"#### {_md(ie.name)}")
+    st.markdown(f"#### {literal(ie.name)}")
     for module in ie.modules:
         _show_module(module, show_all)
 

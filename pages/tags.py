@@ -14,6 +14,7 @@ from ui import tagtable
 from ui.cache import memo
 from ui.dropped import show_dropped_edits
 from ui.layout import header, require_dataset, require_document
+from ui.text import literal
 
 WHOLE_DATASET = "(whole dataset)"
 DICTIONARY_VR = "from the dictionary"
@@ -57,7 +58,7 @@ view: pd.DataFrame = memo(
     doc, "tags_view", lambda: tableedits.filter_table(table, query, item), query, item
 )
 tagtable.tag_editor(doc, view)
-scope = f"inside {item}" if item else "in the dataset"
+scope = f"inside {literal(item)}" if item else "in the dataset"
 st.caption(
     f"{len(view)} of {len(table)} elements shown ({scope}). Only values marked editable can "
     "be changed; sequences, binary values and the file meta are shown but not edited here."
@@ -124,7 +125,7 @@ add_tab, delete_tab, items_tab, uid_tab = st.tabs(
 )
 
 with add_tab, st.form("tags_add_form", border=False):
-    where = f"the open item **{item}**" if item else "the top level of the dataset"
+    where = f"the open item **{literal(item)}**" if item else "the top level of the dataset"
     st.caption(f"The new element goes into {where} (choose an item above to add inside it).")
     tag_column, vr_column, value_column, creator_column = st.columns([3, 2, 3, 3])
     tag_column.text_input(

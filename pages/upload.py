@@ -13,7 +13,9 @@ from tbp_core.session.workspace import Document, dataset_of, set_iod
 from tbp_core.standard import iod_for_sop_class
 from tbp_core.standard.formatting import size_text, title_of
 from ui import state
+from ui.guard import shielded
 from ui.layout import header
+from ui.text import literal, quoted
 from ui.viewer import cached_thumbnail, show_viewer
 
 #: File name endings the uploader takes; files without one (or with a number, as
@@ -39,7 +41,7 @@ def name_problem(name: str) -> str | None:
 
 def _on_upload() -> None:
     """Open newly uploaded files; the last new one becomes the current document."""
-    uploaded = st.session_state.get(UPLOAD_KEY) or []
+    uploaded = st.session_state.get(state.uploader_key()) or []
     before = {doc.id for doc in state.documents()}
     previous = state.current()
     newest: Document | None = None
@@ -49,9 +51,11 @@ def _on_upload() -> None:
             if problem not in state.upload_errors():
                 state.upload_errors().append(problem)
             continue
-        doc = state.add_file(file.name, file.getvalue())
+        with st.spinner(f"Reading {literal(file.name)} ({size_text(file.size)})…"):
+            doc = state.add_upload(file)
         if doc is not None and doc.id not in before:
             newest = doc
+    state.drop_removed_uploads({file.file_id for file in uploaded})  # chips removed
     if newest is not None:
         state.set_current(newest)
     elif previous is not None:
@@ -91,31 +95,34 @@ def _facts(doc: Document) -> dict[str, str]:
 
 def _document_row(doc: Document, is_current: bool) -> None:
     thumb, text, actions = st.columns([1, 5, 2], vertical_alignment="center")
-    picture = cached_thumbnail(doc)
-    if picture is not None:
-        thumb.image(picture, width=72)
-    else:
-        thumb.caption("no image")
-    facts = _facts(doc)
+    with thumb, shielded(f"The thumbnail of '{doc.name}'"):
+        picture = cached_thumbnail(doc)
+        if picture is not None:
+            st.image(picture, width=72)
+        else:
+            st.caption("no image")
     marker = " · **current**" if is_current else ""
-    text.markdown(f"**{doc.name}**{marker}")
-    text.caption(
-        f"{facts['size']} · {facts['mode']} · {facts['bits']} · EXIF found: {facts['exif']}"
-    )
+    text.markdown(f"**{literal(doc.name)}**{marker}")
+    with text, shielded(f"Reading the facts of '{doc.name}'"):
+        facts = _facts(doc)
+        st.caption(
+            f"{facts['size']} · {literal(facts['mode'])} · {facts['bits']} · "
+            f"EXIF found: {facts['exif']}"
+        )
     left, right = actions.columns(2)
     left.button(
         "Show",
         key=f"upload_show_{doc.id}",
         disabled=is_current,
-        on_click=state.set_current,
-        args=(doc,),
+        on_click=state.set_current_id,
+        args=(doc.id,),  # an id: Streamlit keeps callback arguments after removal
         help="Make this the current document (the other pages work on it).",
     )
     right.button(
         "Remove",
         key=f"upload_remove_{doc.id}",
-        on_click=state.remove,
-        args=(doc,),
+        on_click=state.remove_id,
+        args=(doc.id,),
         help="Remove this document from the session.",
     )
 
@@ -135,8 +142,8 @@ def _iod_choice(doc: Document) -> None:
         try:
             set_iod(doc, by_title[chosen])
         except TbpError as exc:
-            st.error(str(exc))
-            st.caption(f"'{doc.name}' stays a {doc.iod.title}.")
+            st.error(literal(exc))
+            st.caption(f"{quoted(doc.name)} stays a {doc.iod.title}.")
 
 
 def _dicom_facts(doc: Document) -> None:
@@ -149,20 +156,22 @@ def _dicom_facts(doc: Document) -> None:
     syntax = meta.get("TransferSyntaxUID") if meta is not None else None
     syntax_text = f"{UID(str(syntax)).name} ({syntax})" if syntax else "not stated (no file meta)"
     st.markdown(
-        f"**SOP Class:** {sop_text}  \n**IOD:** {iod_name}  \n**Transfer syntax:** {syntax_text}"
+        f"**SOP Class:** {literal(sop_text)}  \n**IOD:** {literal(iod_name)}  \n"
+        f"**Transfer syntax:** {literal(syntax_text)}"
     )
     for warning in doc.read_warnings:
-        st.warning(warning)
+        st.warning(literal(warning))
 
 
 def _current_section(doc: Document) -> None:
-    st.subheader(doc.name)
-    if doc.kind == "image":
-        _iod_choice(doc)
-        for notice in doc.notices:
-            st.info(notice)
-    else:
-        _dicom_facts(doc)
+    st.subheader(literal(doc.name))
+    with shielded(f"Showing '{doc.name}'"):
+        if doc.kind == "image":
+            _iod_choice(doc)
+            for notice in doc.notices:
+                st.info(literal(notice))
+        else:
+            _dicom_facts(doc)
     show_viewer(doc)
 
 
@@ -176,7 +185,7 @@ upload_column.file_uploader(
     "Images or DICOM files",
     type=None,
     accept_multiple_files=True,
-    key=UPLOAD_KEY,
+    key=state.uploader_key(),
     on_change=_on_upload,
     help="PNG, JPEG or TIFF pictures, or DICOM files (.dcm or no extension); several at once.",
 )
@@ -189,7 +198,7 @@ sample_column.button(
 
 errors = state.upload_errors()
 for message in errors:
-    st.error(message)
+    st.error(literal(message))
 if errors:
     st.button("Dismiss these messages", key="upload_dismiss", on_click=errors.clear)
 

@@ -27,6 +27,7 @@ from ui import state
 from ui.cache import memo
 from ui.dropped import show_dropped_edits
 from ui.layout import METADATA_PAGE, TAGS_PAGE, header, require_dataset, require_document
+from ui.text import code, literal
 
 TS_KEY = "vd_transfer_syntax"
 
@@ -56,12 +57,14 @@ def fixing_page(finding: Finding) -> tuple[str, str] | None:
 
 def show_finding(finding: Finding) -> None:
     """One finding: severity badge, where it is, the message, a link to its fix."""
-    where = [f"`{finding.tag}`"] if finding.tag else []
+    where = [code(finding.tag)] if finding.tag else []
     if finding.keyword:
-        where.append(f"**{finding.keyword}**")
+        where.append(f"**{literal(finding.keyword)}**")
     if finding.path and finding.path != finding.keyword:
-        where.append(f"at `{finding.path}`")
-    st.markdown(f"{_SEVERITY_BADGES[finding.severity]} {' '.join(where)}  \n{finding.message}")
+        where.append(f"at {code(finding.path)}")
+    st.markdown(
+        f"{_SEVERITY_BADGES[finding.severity]} {' '.join(where)}  \n{literal(finding.message)}"
+    )
     target = fixing_page(finding)
     if target is not None:
         st.page_link(target[0], label=target[1], icon=":material/edit:")
@@ -82,7 +85,7 @@ def show_report(report: ValidationReport) -> None:
             group.worst, ":material/info:"
         )
         with st.expander(
-            f"{module_title(group.module)} — {count_text(group.findings)}",
+            f"{literal(module_title(group.module))} — {count_text(group.findings)}",
             expanded=group.worst == "error",
             icon=icon,
         ):
@@ -113,9 +116,10 @@ def download_one(doc: Document, syntax: str) -> None:
     prepared: dict[str, bytes] = memo(doc, "download", dict, syntax)
     if st.button("Prepare DICOM", key="vd_prepare_one", icon=":material/build:"):
         try:
-            prepared["data"] = export_bytes(doc, syntax)
+            with st.spinner(f"Encoding {literal(doc.output_name)} ({literal(syntax)})…"):
+                prepared["data"] = export_bytes(doc, syntax)
         except TbpError as exc:
-            st.error(str(exc))
+            st.error(literal(exc))
     if "data" in prepared:
         st.download_button(
             "Download DICOM",
@@ -127,9 +131,9 @@ def download_one(doc: Document, syntax: str) -> None:
             type="primary",
             icon=":material/download:",
         )
-        st.caption(f"{doc.output_name}, {size_text(len(prepared['data']))}.")
+        st.caption(f"{literal(doc.output_name)}, {size_text(len(prepared['data']))}.")
     else:
-        st.caption(f"Builds {doc.output_name} for download.")
+        st.caption(f"Builds {literal(doc.output_name)} for download.")
 
 
 def download_all(doc: Document, syntax: str) -> None:
@@ -138,10 +142,19 @@ def download_all(doc: Document, syntax: str) -> None:
     stamp = tuple((d.id, d.revision) for d in docs)
     prepared: dict[str, bytes] = memo(doc, "download_all", dict, syntax, stamp)
     if st.button("Prepare zip", key="vd_prepare_all", icon=":material/folder_zip:"):
-        try:
-            prepared["data"] = export_zip(docs, syntax)
-        except TbpError as exc:
-            st.error(str(exc))
+        noun = "document" if len(docs) == 1 else "documents"
+        with st.status(f"Encoding {len(docs)} {noun} and zipping them…") as status:
+            try:
+                prepared["data"] = export_zip(docs, syntax)
+            except TbpError as exc:
+                status.update(label="The zip could not be built", state="error")
+                st.error(literal(exc))
+            else:
+                status.update(
+                    label=f"Zipped {len(docs)} {noun} ({size_text(len(prepared['data']))})",
+                    state="complete",
+                    expanded=False,
+                )
     if "data" in prepared:
         st.download_button(
             "Download all (.zip)",

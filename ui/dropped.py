@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from tbp_core.session.workspace import Document, dismiss_dropped_edits
+from ui.text import literal
 
 
 def show_dropped_edits(doc: Document, key: str) -> None:
@@ -21,7 +22,7 @@ def show_dropped_edits(doc: Document, key: str) -> None:
     if not dropped:
         return
     count = len(dropped)
-    lines = "\n".join(f"- {d.message}" for d in dropped)
+    lines = "\n".join(f"- {literal(d.message)}" for d in dropped)
     st.warning(
         f"{count} tag edit{'' if count == 1 else 's'} no longer "
         f"appl{'ies' if count == 1 else 'y'} after a metadata or IOD change rebuilt the "

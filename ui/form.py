@@ -16,6 +16,7 @@ import streamlit as st
 
 from tbp_core.session.formfields import FormField
 from tbp_core.validation.findings import Finding
+from ui.text import literal
 
 #: Widget key prefix of the Metadata page.
 PREFIX = "meta_"
@@ -43,8 +44,6 @@ _CHOICE_WORDS = {
 #: Label of the empty choice.
 NOT_GIVEN = "— not given —"
 
-_MARKDOWN_SPECIALS = "\\`*_{}[]<>$~|#"
-
 Callback = Callable[..., None]
 
 
@@ -69,8 +68,8 @@ def widget_keys(field: FormField) -> tuple[str, ...]:
 
 
 def plain(text: str) -> str:
-    """Escape Markdown so a message shows exactly as written."""
-    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in text)
+    """Escape Markdown so a message shows exactly as written (see :func:`ui.text.literal`)."""
+    return literal(text)
 
 
 def _choice_options(field: FormField) -> list[str]:

@@ -6,6 +6,8 @@ import streamlit as st
 
 from tbp_core.session.workspace import Document, build_error, dataset_of
 from ui import state
+from ui.text import literal
+from ui.wording import browser_words
 
 #: Page files, in sidebar order (app.py lists them; links between pages use them).
 UPLOAD_PAGE = "pages/upload.py"
@@ -21,7 +23,14 @@ SIDEBAR_PICKER_KEY = "sidebar_current_document"
 
 
 def header(title: str, caption: str) -> None:
-    """Page title and one-line caption, and the sidebar document picker."""
+    """Session defaults, page title and one-line caption, and the sidebar document picker.
+
+    Every page calls this first, so a page run without the router (Streamlit's
+    first run of a process lists the ``pages/`` scripts itself for a moment)
+    still finds its session initialised.
+    """
+    if state.DOCUMENTS not in st.session_state:
+        state.init_session()
     st.title(title)
     st.caption(caption)
     _sidebar()
@@ -69,7 +78,7 @@ def require_dataset(doc: Document) -> None:
     """Stop the page with the build error when the document has no dataset yet."""
     problem = build_error(doc)
     if problem is not None:
-        st.error(problem)
+        st.error(literal(browser_words(problem)))
         st.page_link(METADATA_PAGE, label="Fix it on the Metadata page")
         st.stop()
     dataset_of(doc)

@@ -20,6 +20,7 @@ from tbp_core.inspection.tableedits import TableRow
 from tbp_core.session import workspace
 from tbp_core.session.workspace import Document
 from ui import state
+from ui.text import literal
 
 #: Base key of the tag table editor (the first editor of a session has exactly this key).
 EDITOR_KEY = "tags_editor"
@@ -58,11 +59,11 @@ def show_notes() -> None:
     notes = cast("list[tuple[str, str]]", _store().pop("notes", []))
     for kind, text in notes:
         if kind == "error":
-            st.error(text, icon=":material/block:")
+            st.error(literal(text), icon=":material/block:")
         elif kind == "warning":
-            st.warning(text)
+            st.warning(literal(text))
         else:
-            st.success(text, icon=":material/check:")
+            st.success(literal(text), icon=":material/check:")
 
 
 def apply(doc: Document, edit: tags.Edit) -> bool:

@@ -16,10 +16,18 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from tbp_core.errors import CodecUnavailableError, TbpError
-from tbp_core.inspection.preview import Preview, Window, preview_document, thumbnail
-from tbp_core.session.workspace import Document
+from tbp_core.errors import CodecUnavailableError, DicomReadError, TbpError
+from tbp_core.inspection.preview import (
+    Preview,
+    Window,
+    display_frame,
+    preview_document,
+    thumbnail,
+)
+from tbp_core.session.workspace import Document, dataset_of
 from ui.cache import memo
+from ui.guard import PASS_THROUGH, failure_text, shielded
+from ui.text import literal
 
 #: Plotly's controls: scroll to zoom, no logo, pan and zoom kept, picture download named.
 PLOT_CONFIG: dict[str, Any] = {
@@ -34,9 +42,14 @@ _GREYS_INVERTED = [[0.0, "rgb(255,255,255)"], [1.0, "rgb(0,0,0)"]]
 
 def _attempt_preview(doc: Document) -> Preview | TbpError:
     try:
-        return preview_document(doc)
+        with st.spinner(f"Building the preview of {literal(doc.name)}…"):
+            return preview_document(doc)
     except TbpError as exc:  # kept, so a failing decode is not retried on every rerun
         return exc
+    except PASS_THROUGH:
+        raise
+    except BaseException as exc:  # any decoder failure, even a Rust panic: kept as an error
+        return DicomReadError(failure_text(f"The preview of '{doc.name}'", exc))
 
 
 def cached_preview(doc: Document) -> Preview | TbpError:
@@ -52,7 +65,14 @@ def cached_thumbnail(doc: Document) -> np.ndarray | None:
 
     def compute() -> np.ndarray | None:
         preview = cached_preview(doc)
-        return thumbnail(preview) if isinstance(preview, Preview) else None
+        if not isinstance(preview, Preview):
+            return None
+        try:
+            return thumbnail(preview)
+        except PASS_THROUGH:
+            raise
+        except BaseException:  # a picture that cannot be made small is simply not shown
+            return None
 
     return memo(doc, "thumbnail", compute)
 
@@ -73,19 +93,18 @@ def image_figure(preview: Preview, frame: int = 0, window: Window | None = None)
     window = window or preview.window
     trace: go.Image | go.Heatmap
     if preview.colour:
-        limits: dict[str, Any] = {}
-        if window is not None:
-            lower, upper = window.bounds
-            limits = {"zmin": [lower] * 3, "zmax": [upper] * 3}
+        # Deeper than 8 bits: every channel goes through the same window to 0-255
+        # (Plotly's own zmin/zmax take four numbers and are not worth the risk).
+        shown = values if window is None else display_frame(preview, frame, window)
+        what = "RGB" if window is None else "RGB shown (after the window)"
         trace = go.Image(
-            z=values,
+            z=np.asarray(shown, dtype=np.uint8),
             x0=0,
             dx=step,
             y0=0,
             dy=step,
             colormodel="rgb",
-            hovertemplate="column %{x}, row %{y}<br>RGB %{z}<extra></extra>",
-            **limits,
+            hovertemplate=f"column %{{x}}, row %{{y}}<br>{what} %{{z}}<extra></extra>",
         )
     else:
         lower, upper = (
@@ -195,7 +214,7 @@ def window_controls(preview: Preview, key: str) -> Window | None:
         )
     st.caption(
         f"Default window: centre {default.centre:g}, width {default.width:g} "
-        f"— from {default.source}."
+        f"— from {literal(default.source)}."
     )
     return Window(centre=float(centre), width=float(width), source="chosen")
 
@@ -206,19 +225,41 @@ def _describe_size(preview: Preview) -> str:
         return f"{full}, shown at full size"
     return (
         f"{full}, shown downsampled by a factor of {preview.factor} "
-        f"(every {preview.factor}th pixel in each direction: "
+        f"(1 in {preview.factor} pixels in each direction: "
         f"{preview.columns} × {preview.rows} px); coordinates are full-size pixels"
     )
 
 
+_PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+
+
+def _has_pixels(doc: Document) -> bool:
+    """Whether the document has pixels (an image, or DICOM with a Pixel Data element)."""
+    if doc.kind == "image":
+        return True
+    try:
+        ds = dataset_of(doc)
+    except TbpError:
+        return False
+    return any(keyword in ds for keyword in _PIXEL_KEYWORDS)
+
+
 def show_viewer(doc: Document) -> None:
     """The interactive picture of ``doc`` with its controls, or why it cannot be shown."""
+    with shielded(f"The picture of '{doc.name}'"):
+        _show_viewer(doc)
+
+
+def _show_viewer(doc: Document) -> None:
     preview = cached_preview(doc)
     if isinstance(preview, CodecUnavailableError):
-        st.warning(f"The pixels cannot be shown: {preview}")
+        st.warning(f"The pixels cannot be shown: {literal(preview)}")
         return
     if isinstance(preview, TbpError):
-        st.info(f"No picture to show: {preview}")
+        if _has_pixels(doc):  # the pixels are there but could not be shown: a failure
+            st.error(f"The picture cannot be shown: {literal(preview)}")
+        else:
+            st.info(f"No picture to show: {literal(preview)}")
         return
     frame = 0
     if preview.frame_count > 1:
@@ -241,6 +282,8 @@ def show_viewer(doc: Document) -> None:
         width="stretch",
     )
     value_kind = "RGB samples" if preview.colour else "values"
+    if preview.colour and window is not None:
+        value_kind = f"RGB as shown ({preview.bits_stored}-bit samples through the window)"
     if not preview.colour and preview.photometric.startswith("MONOCHROME"):
         value_kind = "modality values (after any rescale)"
     st.caption(
@@ -248,4 +291,4 @@ def show_viewer(doc: Document) -> None:
         f"hover shows the pixel's {value_kind}."
     )
     for note in preview.notes:
-        st.caption(note[0].upper() + note[1:] + ".")
+        st.caption(literal(note[0].upper() + note[1:] + "."))

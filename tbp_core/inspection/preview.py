@@ -25,7 +25,7 @@ Nothing here imports streamlit; problems with the pixels raise
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -35,8 +35,10 @@ from pydicom.dataset import Dataset
 from pydicom.pixels.processing import apply_color_lut
 from pydicom.uid import UID
 
+from tbp_core.boundary import guarded
 from tbp_core.errors import CodecUnavailableError, DicomReadError, one_line
 from tbp_core.fileio import dicomio
+from tbp_core.inspection.partialframes import complete_frames
 from tbp_core.inspection.pixeltransforms import modality_values, suggested_window
 from tbp_core.inspection.window import Window, apply_window, window_bounds, window_spanning
 
@@ -201,6 +203,7 @@ def thumbnail(preview: Preview, side: int = THUMBNAIL_SIDE) -> npt.NDArray[np.ui
     return small
 
 
+@guarded("preview")
 def preview_image(image: SourceImage, *, max_side: int = MAX_SIDE) -> Preview:
     """A preview of a decoded PNG, JPEG or TIFF picture (no copy when it fits).
 
@@ -235,6 +238,7 @@ def preview_image(image: SourceImage, *, max_side: int = MAX_SIDE) -> Preview:
     )
 
 
+@guarded("preview")
 def preview_dataset(ds: Dataset, *, name: str = "", max_side: int = MAX_SIDE) -> Preview:
     """A preview of a DICOM dataset's pixels, every frame.
 
@@ -263,6 +267,12 @@ def preview_dataset(ds: Dataset, *, name: str = "", max_side: int = MAX_SIDE) ->
         sop = ds.get("SOPClassUID")
         what = f" ({UID(str(sop)).name})" if sop else ""
         raise DicomReadError(f"{label}{what} has no Pixel Data — there is no image to show")
+    partial = complete_frames(ds)
+    if partial is not None:  # a truncated multi-frame file: show its whole frames
+        shown = _preview_decoded(
+            ds, np.asarray(dicomio.pixel_array(partial.dataset)), max_side=max_side
+        )
+        return replace(shown, notes=(*shown.notes, partial.note))
     try:
         decoded = dicomio.pixel_array(ds)
     except CodecUnavailableError as exc:
@@ -277,6 +287,7 @@ def preview_dataset(ds: Dataset, *, name: str = "", max_side: int = MAX_SIDE) ->
     return _preview_decoded(ds, np.asarray(decoded), max_side=max_side)
 
 
+@guarded("preview")
 def preview_document(document: Document, *, max_side: int = MAX_SIDE) -> Preview:
     """A preview of a workspace document: its decoded image or its DICOM pixels.
 
@@ -289,7 +300,13 @@ def preview_document(document: Document, *, max_side: int = MAX_SIDE) -> Preview
         return preview_image(document.image, max_side=max_side)
     from tbp_core.session.workspace import dataset_of
 
-    return preview_dataset(dataset_of(document), name=document.name, max_side=max_side)
+    try:
+        return preview_dataset(dataset_of(document), name=document.name, max_side=max_side)
+    except DicomReadError as exc:
+        cut = next((w for w in document.read_warnings if w.startswith("truncated")), None)
+        if cut is None:
+            raise
+        raise DicomReadError(f"{exc} — the file is cut short ({cut})") from exc
 
 
 def _downsample(stack: Array, factor: int) -> Array:

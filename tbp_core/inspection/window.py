@@ -86,7 +86,10 @@ def apply_window(
         The same shape as ``values``.
     """
     lower, upper = window_bounds(centre, width)
-    data = np.asarray(values, dtype=np.float32)
+    # Float pixel data: NaN is shown black, infinities black or white.
+    data = np.nan_to_num(
+        np.asarray(values, dtype=np.float32), nan=lower, posinf=upper, neginf=lower
+    )
     if upper <= lower:  # width 1: a threshold at the centre
         out = np.where(data > lower, np.uint8(255), np.uint8(0)).astype(np.uint8)
     else:

@@ -63,7 +63,7 @@ def text_of(value: Any) -> str:
         return ""
     if isinstance(value, list | tuple | MultiValue):
         return "\\".join(text_of(v) for v in value)
-    if isinstance(value, float):
+    if type(value) is float:  # DSfloat and IS print as written (their repr adds quotes)
         return repr(value) if not value.is_integer() else f"{value:.1f}"
     return str(value)
 

@@ -122,7 +122,7 @@ def test_depth_and_collapsed_sequences(ct: AppTest) -> None:
     page = _dump(ct)
     assert "items below the chosen depth" in page and "1234ABCD" not in page
     ct.selectbox(key="dump_max_depth").set_value("All levels").run()
-    ct.toggle(key="dump_expand").set_value(False).run()
+    ct.toggle(key="dump_expand_small").set_value(False).run()
     page = _dump(ct)
     assert "<details open" not in page and "1234ABCD" in page
     _search(ct, "1234ABCD")  # a hit opens the sequence and item holding it

@@ -12,6 +12,7 @@ from tbp_core.building.iods import SECONDARY_CAPTURE, VL_PHOTOGRAPHIC
 from tbp_core.fileio import dicomio
 from tbp_core.inspection.preview import Preview
 from tbp_core.session.workspace import Document, dataset_of
+from tests.app.shown import shown
 from tests.conftest import DATA, ROOT
 from ui.state import CURRENT, DOCUMENTS, MEMO
 
@@ -234,5 +235,5 @@ def test_undecodable_pixel_data_shows_a_message(at: AppTest) -> None:
     ds.PixelData = ds.PixelData[:64]
     _upload(at, ("short.dcm", dicomio.to_bytes(ds)))
     assert not at.exception
-    assert any("'short.dcm'" in str(i.value) for i in at.info)
+    assert any("'short.dcm'" in shown(e.value) for e in at.error)
     assert _plots(at) == 0

@@ -32,6 +32,7 @@ from tbp_core.session.workspace import (
 )
 from tbp_core.sources.images import load_image
 from tbp_core.standard import anatomy
+from tests.app.shown import shown
 from tests.conftest import DATA, ROOT
 from tests.referee import dciodvfy
 from ui.layout import METADATA_PAGE, TAGS_PAGE, UPLOAD_PAGE, VALIDATE_PAGE
@@ -213,9 +214,11 @@ def test_zip_holds_one_uniquely_named_dicom_per_document(at: AppTest, served: Se
     at.button(key="upload_samples").click().run()
     # A DICOM file named like the PNG's output: the zip must not overwrite one with the other.
     clash = DATA / "png" / "basn2c08.png"
-    _upload(at, clash)
     at.file_uploader(key="upload_files").set_value(
-        [("basn2c08.dcm", CT.read_bytes(), "application/dicom")]
+        [
+            (clash.name, clash.read_bytes(), "image/png"),
+            ("basn2c08.dcm", CT.read_bytes(), "application/dicom"),
+        ]
     ).run()
     docs = _documents(at)
     assert len(docs) == 4
@@ -271,7 +274,7 @@ def test_an_export_error_is_shown_and_the_page_keeps_working(at: AppTest, served
     at.button(key="vd_prepare_one").click().run()
     assert not at.exception, at.exception
     [message] = _errors_on_page(at)
-    assert "CT_small.dcm" in message and "SOPInstanceUID" in message
+    assert "CT_small.dcm" in shown(message) and "SOPInstanceUID" in shown(message)
     assert "Download DICOM" not in _download_labels(at)
     # Undoing the edit makes the file downloadable again.
     assert undo_last_edit(doc) is not None
@@ -361,10 +364,10 @@ def test_an_edit_a_metadata_change_drops_is_shown_until_dismissed(at: AppTest) -
     at.switch_page(TAGS_PAGE).run()
     assert not at.exception, at.exception
     [warning] = [w for w in _warnings(at) if "no longer applies" in w]
-    assert "AnatomicRegionSequence[0].CodeMeaning → 'Skin of the back'" in warning
+    assert "AnatomicRegionSequence[0].CodeMeaning → 'Skin of the back'" in shown(warning)
     assert "1 tag edit no longer applies" in warning
     _validate_page(at)
-    assert any("AnatomicRegionSequence[0].CodeMeaning" in w for w in _warnings(at))
+    assert any("AnatomicRegionSequence[0].CodeMeaning" in shown(w) for w in _warnings(at))
     at.button(key="vd_dismiss_dropped").click().run()
     assert not at.exception, at.exception
     assert not any("no longer appl" in w for w in _warnings(at))

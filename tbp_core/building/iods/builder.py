@@ -248,8 +248,13 @@ def _set_defaults(
     ds.PatientSex = ""
     # General Study.
     ds.StudyInstanceUID = context.study_instance_uid
-    ds.StudyDate = created_date
-    ds.StudyTime = created_time
+    # The study happened when the picture was taken, when the camera says so.
+    ds.StudyDate = exif_values.get("AcquisitionDate") or created_date
+    ds.StudyTime = (
+        exif_values.get("AcquisitionTime") or created_time
+        if exif_values.get("AcquisitionDate")
+        else created_time
+    )
     ds.ReferringPhysicianName = ""
     ds.StudyID = ""
     ds.AccessionNumber = ""

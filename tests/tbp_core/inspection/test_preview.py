@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ from tbp_core.inspection.preview import (
     thumbnail,
     window_bounds,
 )
-from tbp_core.session.workspace import open_document
+from tbp_core.session.workspace import dataset_of, open_document
 from tbp_core.sources.images import SourceImage, load_image
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -299,3 +300,84 @@ def test_the_dataset_is_left_unchanged() -> None:
     before = copy.deepcopy(ds)
     preview_dataset(ds)
     assert ds == before
+
+
+# ------------------------------------------------------------------ deep colour, floats, cuts
+
+
+def test_16_bit_rgb_dicom_gets_a_window_and_8_bit_display_pixels() -> None:
+    ds = _read("SC_rgb_16bit.dcm")
+    preview = preview_dataset(ds, name="SC_rgb_16bit.dcm")
+    stored = dicomio.pixel_array(ds)
+    assert preview.colour and preview.values.dtype == np.uint16
+    assert preview.window is not None  # deeper than 8 bits: a window chooses what is seen
+    assert (preview.value_min, preview.value_max) == (stored.min(), stored.max())
+    shown = display_frame(preview, 0)
+    assert shown.dtype == np.uint8 and shown.shape == (100, 100, 3)
+    expected = apply_window(stored, preview.window.centre, preview.window.width)
+    np.testing.assert_array_equal(shown, expected)
+    assert thumbnail(preview).shape == (96, 96, 3)
+
+
+def test_32_bit_two_frame_rgb_shows_both_frames_windowed() -> None:
+    ds = _read("SC_rgb_rle_32bit_2frame.dcm")
+    preview = preview_dataset(ds, name="SC_rgb_rle_32bit_2frame.dcm")
+    assert preview.frame_count == 2 and preview.colour and preview.bits_stored == 32
+    first, second = display_frame(preview, 0), display_frame(preview, 1)
+    assert first.dtype == np.uint8 and first.shape == (100, 100, 3)
+    assert int(first.max()) == 255 and int(first.min()) == 0  # the full range is used
+    assert not np.array_equal(first, second)
+
+
+def test_16_bit_rgb_png_preview_is_windowed_to_8_bits() -> None:
+    image = load_image((PNG / "oi4n2c16.png").read_bytes(), "oi4n2c16.png")
+    preview = preview_image(image)
+    assert preview.colour and preview.window is not None
+    assert display_frame(preview).dtype == np.uint8
+
+
+def test_a_window_shows_nan_black_and_infinities_at_the_ends() -> None:
+    values = np.array([np.nan, np.inf, -np.inf, 0.0, 99.0], dtype=np.float32)
+    assert apply_window(values, 50, 100).tolist() == [0, 255, 0, 0, 255]
+
+
+def _multiframe(frames: int, rows: int = 8, columns: int = 8) -> bytes:
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID = UID("1.2.840.10008.5.1.4.1.1.7.3")  # multi-frame grey word SC
+    ds.SOPInstanceUID = UID("1.2.3.4")
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.Rows, ds.Columns, ds.SamplesPerPixel = rows, columns, 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
+    ds.NumberOfFrames = frames
+    ds.PixelData = np.arange(frames * rows * columns, dtype=np.uint16).tobytes()
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+def test_a_cut_multiframe_file_shows_its_complete_frames_and_where_data_stops() -> None:
+    whole = _multiframe(5)
+    frame = 8 * 8 * 2
+    cut = whole[: len(whole) - 2 * frame - 10]  # frames 1-2 whole, frame 3 partial
+    doc = open_document("cut.dcm", cut, new_series_context(), instance_number=1)
+    preview = preview_document(doc)
+    assert preview.frame_count == 2
+    np.testing.assert_array_equal(
+        preview.values[1], np.arange(frame // 2, 2 * frame // 2).reshape(8, 8)
+    )
+    assert any("2 of 5 frames are complete" in note for note in preview.notes)
+    assert any("frames 3–5 are missing" in note for note in preview.notes)
+    assert len(dataset_of(doc).PixelData) == 3 * frame - 10  # the document is unchanged
+
+
+def test_a_file_cut_before_its_pixel_data_says_so() -> None:
+    whole = _multiframe(2)
+    inside_rows = whole.index(b"\x28\x00\x10\x00") + 9  # within (0028,0010) Rows
+    doc = open_document("cut.dcm", whole[:inside_rows], new_series_context(), instance_number=1)
+    assert doc.read_warnings
+    with pytest.raises(DicomReadError, match="cut short"):
+        preview_document(doc)

@@ -426,7 +426,8 @@ def test_dermoscopic_document_needs_the_required_fields() -> None:
     required = formfields.builder_required(DERM)
     assert required and all(keyword in error for keyword in required), error
     fields = _by_key(formfields.form_sections(DERM, exif_values=doc.exif_values))
-    typed = {k: doc.exif_values[k] for k in formfields.builder_required(DERM)}
+    assert "DeviceSerialNumber" not in doc.exif_values  # identity only when asked for
+    typed = {k: doc.exif_offers[k] for k in formfields.builder_required(DERM)}
     result = formfields.read_form([fields[k] for k in typed], typed)
     assert not result.problems
     workspace.set_metadata(doc, result.values)
