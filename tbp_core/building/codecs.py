@@ -1,13 +1,18 @@
 """Transfer syntaxes for produced files: native, lossless compression, JPEG passthrough.
 
-Encoding goes through pydicom's encoder plugins; JPEG sources can instead be
-encapsulated untouched, which keeps the camera's own bitstream (no second lossy
-step, no growth in size).
+RLE and JPEG-LS go through pydicom's encoder plugins. JPEG 2000 and HTJ2K
+(High-Throughput JPEG 2000, Part 15) lossless are encoded by imagecodecs
+(OpenJPEG with one thread per core, and OpenJPH): reversible 5/3 wavelet, a J2K
+codestream, and for colour the reversible colour transform that YBR_RCT
+announces. JPEG sources can instead be encapsulated untouched, which keeps the
+camera's own bitstream (no second lossy step, no growth in size).
 """
 
 from __future__ import annotations
 
 import io
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image, JpegImagePlugin
@@ -17,6 +22,7 @@ from pydicom.pixels.encoders.base import get_encoder
 from pydicom.uid import (
     UID,
     ExplicitVRLittleEndian,
+    HTJ2KLossless,
     JPEG2000Lossless,
     JPEGBaseline8Bit,
     JPEGExtended12Bit,
@@ -46,6 +52,7 @@ TRANSFER_SYNTAXES: dict[str, TransferSyntaxChoice] = {
         TransferSyntaxChoice("rle", RLELossless, "RLE lossless"),
         TransferSyntaxChoice("jpeg-ls", JPEGLSLossless, "JPEG-LS lossless"),
         TransferSyntaxChoice("jpeg2000", JPEG2000Lossless, "JPEG 2000 lossless"),
+        TransferSyntaxChoice("htj2k", HTJ2KLossless, "High-Throughput JPEG 2000 lossless"),
         TransferSyntaxChoice(
             "jpeg-passthrough", JPEGBaseline8Bit, "the source JPEG, encapsulated untouched"
         ),
@@ -56,7 +63,8 @@ DEFAULT_TRANSFER_SYNTAX = "explicit-le"
 #: Python packages that provide each encoder, for the "install X" hint.
 _ENCODER_PACKAGES = {
     JPEGLSLossless: "pyjpegls",
-    JPEG2000Lossless: "pylibjpeg and pylibjpeg-openjpeg",
+    JPEG2000Lossless: "imagecodecs",
+    HTJ2KLossless: "imagecodecs",
     RLELossless: "pydicom (built in)",
 }
 
@@ -78,7 +86,9 @@ def available_transfer_syntaxes(image: SourceImage | None = None) -> list[Transf
         if choice.name == "jpeg-passthrough":
             if image is not None and image.original is not None:
                 choices.append(choice)
-        elif choice.uid == ExplicitVRLittleEndian or get_encoder(choice.uid).is_available:
+        elif choice.uid in (ExplicitVRLittleEndian, *_WAVELET_UIDS) or (
+            get_encoder(choice.uid).is_available
+        ):
             choices.append(choice)
     return choices
 
@@ -117,16 +127,14 @@ def encode(ds: Dataset, image: SourceImage, name: str) -> tuple[str, ...]:
         return ()
     if choice.name == "jpeg-passthrough":
         return _encapsulate_jpeg(ds, image)
+    if choice.uid in _WAVELET_UIDS:
+        return _encode_wavelet(ds, image, choice)
     encoder = get_encoder(choice.uid)
     if not encoder.is_available:
         raise CodecUnavailableError(
             f"no encoder for {choice.description} is installed — install "
             f"{_ENCODER_PACKAGES.get(choice.uid, 'an encoder plugin')} or choose explicit-le"
         )
-    if choice.uid == JPEG2000Lossless and image.samples_per_pixel == 3:
-        # Declared before encoding so the encoder applies the reversible
-        # multiple-component (colour) transform that YBR_RCT announces.
-        ds.PhotometricInterpretation = "YBR_RCT"
     try:
         ds.compress(choice.uid, image.pixels, generate_instance_uid=False)
     except (RuntimeError, ValueError) as exc:
@@ -134,6 +142,62 @@ def encode(ds: Dataset, image: SourceImage, name: str) -> tuple[str, ...]:
             f"'{image.name}' could not be encoded as {choice.description} ({exc}) — "
             "choose explicit-le"
         ) from exc
+    return (f"Pixel Data encoded as {choice.description}",)
+
+
+def encoder_threads() -> int:
+    """Threads the JPEG 2000 encoder uses: the cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+
+
+def _jpeg2000(image: SourceImage) -> bytes:
+    import imagecodecs  # only when encoding
+
+    return bytes(
+        imagecodecs.jpeg2k_encode(
+            image.pixels,
+            level=0,
+            codecformat="J2K",
+            reversible=True,
+            mct=image.samples_per_pixel == 3,
+            bitspersample=image.bits_allocated,
+            numthreads=encoder_threads(),
+        )
+    )
+
+
+def _htj2k(image: SourceImage) -> bytes:
+    import imagecodecs  # only when encoding
+
+    return bytes(
+        imagecodecs.htj2k_encode(image.pixels, reversible=True, rgb=image.samples_per_pixel == 3)
+    )
+
+
+#: Lossless wavelet codecs encoded here rather than through pydicom's plugins.
+_WAVELET_ENCODERS: dict[UID, Callable[[SourceImage], bytes]] = {
+    JPEG2000Lossless: _jpeg2000,
+    HTJ2KLossless: _htj2k,
+}
+_WAVELET_UIDS = tuple(_WAVELET_ENCODERS)
+
+
+def _encode_wavelet(
+    ds: Dataset, image: SourceImage, choice: TransferSyntaxChoice
+) -> tuple[str, ...]:
+    """Encapsulate one lossless J2K codestream (colour with the reversible colour transform)."""
+    try:
+        codestream = _WAVELET_ENCODERS[choice.uid](image)
+    except (RuntimeError, ValueError) as exc:  # imagecodecs' codec errors derive from these
+        raise ConversionError(
+            f"'{image.name}' could not be encoded as {choice.description} ({exc}) — "
+            "choose explicit-le"
+        ) from exc
+    ds.PixelData = encapsulate([codestream])
+    ds["PixelData"].VR = "OB"
+    if image.samples_per_pixel == 3:
+        ds.PhotometricInterpretation = "YBR_RCT"
+    _set_transfer_syntax(ds, choice.uid)
     return (f"Pixel Data encoded as {choice.description}",)
 
 

@@ -32,6 +32,7 @@ from pydicom.tag import BaseTag
 from pydicom.uid import UID, DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, generate_uid
 
 from tbp_core import __version__
+from tbp_core.boundary import guarded
 from tbp_core.errors import CodecUnavailableError, DicomReadError
 from tbp_core.fileio.limits import (
     DEFAULT_LIMITS,
@@ -41,6 +42,7 @@ from tbp_core.fileio.limits import (
     element_counter,
     inflate,
 )
+from tbp_core.fileio.pixelbuffer import split_buffered_pixels, write_pixel_element
 
 if TYPE_CHECKING:
     import numpy
@@ -82,6 +84,7 @@ def file_meta_for(
     return meta
 
 
+@guarded("write")
 def write(ds: Dataset, target: str | Path | BinaryIO) -> None:
     """Write ``ds`` as a DICOM Part 10 file (preamble, ``DICM``, file meta).
 
@@ -101,7 +104,17 @@ def write(ds: Dataset, target: str | Path | BinaryIO) -> None:
         syntax = existing.TransferSyntaxUID
     ds.file_meta = file_meta_for(ds, syntax)
     ds.preamble = b"\x00" * 128
-    dcmwrite(target, ds, enforce_file_format=True)
+    split = split_buffered_pixels(ds) if syntax == ExplicitVRLittleEndian else None
+    if split is None:
+        dcmwrite(target, ds, enforce_file_format=True)
+        return
+    if isinstance(target, str | Path):
+        with open(target, "wb") as stream:
+            dcmwrite(stream, split.head, enforce_file_format=True)
+            write_pixel_element(stream, split)
+    else:
+        dcmwrite(target, split.head, enforce_file_format=True)
+        write_pixel_element(target, split)
 
 
 def to_bytes(ds: Dataset) -> bytes:
@@ -211,6 +224,22 @@ def _decode_elements(ds: Dataset) -> Iterator[tuple[int, str]]:
                 raw.value_tell,
                 f"{BaseTag(tag)} at offset {raw.value_tell} dropped ({_one_line(exc)})",
             )
+
+
+def _charset_as_cs(ds: Dataset) -> Iterator[str]:
+    """Read a Specific Character Set stored with a wrong VR as CS (pydicom would crash).
+
+    Every text value is decoded through it, so with VR US or OB no element
+    could be shown; as CS its bytes name no known character set and text is
+    read as the default repertoire, with pydicom's warning.
+    """
+    raw: object = ds.get_item(0x00080005, keep_deferred=True)
+    if isinstance(raw, RawDataElement) and raw.VR not in (None, "CS", "UN"):
+        ds[0x00080005] = raw._replace(VR="CS")
+        yield (
+            f"(0008,0005) Specific Character Set has VR {raw.VR} instead of CS at offset "
+            f"{raw.value_tell}; read as CS (text decoded as the default repertoire)"
+        )
 
 
 def _read_bounded(
@@ -327,11 +356,13 @@ def _read_headerless(source: bytes | str | Path) -> tuple[Dataset, int] | None:
     offset, implicit = found
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = read_dataset(io.BytesIO(data[offset:]), implicit, True, defer_size=DEFER_SIZE)
+        # read whole: a deferred value could not be found again without file meta
+        ds = read_dataset(io.BytesIO(data[offset:]), implicit, True)
     dataset = FileDataset("", ds, b"", FileMetaDataset(), implicit, True)
     return dataset, offset
 
 
+@guarded("read")
 def read_with_report(
     source: bytes | str | Path, *, name: str = "", limits: ReadLimits = DEFAULT_LIMITS
 ) -> ReadResult:
@@ -413,6 +444,7 @@ def read_with_report(
     for offset, message in _decode_elements(ds):
         stopped = offset if stopped is None else min(stopped, offset)
         notes.append(message)
+    notes.extend(_charset_as_cs(ds))
     return ReadResult(dataset=ds, warnings=tuple(notes), stopped_at=stopped)
 
 
@@ -443,6 +475,7 @@ def read(source: bytes | str | Path, *, name: str = "") -> Dataset:
     return read_with_report(source, name=name).dataset
 
 
+@guarded("preview")
 def pixel_array(ds: Dataset) -> numpy.ndarray:
     """Decode the pixels of a dataset for viewing (RGB for colour images).
 

@@ -2,13 +2,20 @@
 
 pydicom 3 writes an OB/OW element whose value is a binary stream by streaming
 it in chunks. Wrapping the decoder's buffer this way lets a 150 MB image be
-written without ever making a second full copy of its pixels.
+written without ever making a second full copy of its pixels; when Pixel Data
+is the last element, :func:`split_buffered_pixels` and
+:func:`write_pixel_element` let the writer hand the buffer to the file in one
+call instead of pydicom's 8 KiB pieces.
 """
 
 from __future__ import annotations
 
 import io
-from typing import Any
+import struct
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from pydicom.dataset import Dataset
 
 
 class _PixelRawReader(io.RawIOBase):
@@ -85,3 +92,66 @@ def value_length(value: object) -> int | None:
         value.seek(position)
         return end
     return None
+
+
+#: Tag of Pixel Data (7FE0,0010).
+_PIXEL_DATA = 0x7FE00010
+
+
+@dataclass(frozen=True)
+class BufferedPixels:
+    """A dataset split for writing: everything before Pixel Data, and the pixel buffer."""
+
+    head: Dataset
+    vr: str
+    reader: PixelBufferReader
+
+
+def split_buffered_pixels(ds: Dataset) -> BufferedPixels | None:
+    """Split off a native Pixel Data held by a :class:`PixelBufferReader`, if it comes last.
+
+    pydicom streams a buffered value in 8 KiB reads and writes; writing the
+    buffer with one call instead is several times faster for a large image.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The dataset about to be written in explicit VR little endian.
+
+    Returns
+    -------
+    BufferedPixels or None
+        None unless Pixel Data is an OB/OW :class:`PixelBufferReader` and the
+        last top-level element; otherwise a new dataset sharing ``ds``'s other
+        elements, file meta and preamble, plus the pixel element's VR and value.
+    """
+    if _PIXEL_DATA not in ds:
+        return None
+    element = ds[_PIXEL_DATA]
+    if not isinstance(element.value, PixelBufferReader) or element.VR not in ("OB", "OW"):
+        return None
+    tags = list(ds.keys())  # iterating a Dataset gives elements, not tags
+    if max(tags) > _PIXEL_DATA:
+        return None
+    head = Dataset({tag: ds.get_item(tag) for tag in tags if tag != _PIXEL_DATA})
+    head.file_meta = ds.file_meta
+    head.preamble = ds.preamble
+    return BufferedPixels(head, element.VR, element.value)
+
+
+def write_pixel_element(stream: BinaryIO, split: BufferedPixels) -> None:
+    """Append the Pixel Data element in explicit VR little endian, its buffer in one write.
+
+    Parameters
+    ----------
+    stream : binary file object
+        Positioned after the rest of the dataset.
+    split : BufferedPixels
+        From :func:`split_buffered_pixels`.
+    """
+    view = memoryview(split.reader.buffer_bytes).cast("B")
+    odd = len(view) % 2
+    stream.write(struct.pack("<HH2sHI", 0x7FE0, 0x0010, split.vr.encode(), 0, len(view) + odd))
+    stream.write(view)
+    if odd:
+        stream.write(b"\x00")

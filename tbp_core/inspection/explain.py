@@ -14,6 +14,8 @@ from typing import Any
 
 from pydicom.dataset import Dataset
 
+from tbp_core.boundary import guarded
+from tbp_core.fileio.access import text_value
 from tbp_core.inspection.dump import describe_element
 from tbp_core.standard import attribute_info, iod_for_sop_class
 from tbp_core.standard.formatting import tag_text, title_of
@@ -210,12 +212,10 @@ def _module(ds: Dataset, iod: str, evaluated: ModuleStatus) -> ModuleNode:
 
 
 def _sop_class(ds: Dataset) -> str:
-    try:
-        return str(ds.get("SOPClassUID", "") or "").strip()
-    except Exception:  # a damaged value
-        return ""
+    return text_value(ds, 0x00080016)  # '' when damaged
 
 
+@guarded("structure")
 def build_structure(ds: Dataset) -> StructureTree:
     """Explain a dataset against the IOD of its SOP Class UID.
 
@@ -269,6 +269,7 @@ def _foreign(ds: Dataset, tag: int) -> AttributeNode:
     )
 
 
+@guarded("structure")
 def structure_json(tree: StructureTree, file: str) -> dict[str, Any]:
     """The structure as the JSON of ``tbp-dicom structure --format json``.
 
@@ -325,6 +326,7 @@ def _module_state(module: ModuleNode) -> str:
 _MARKS: dict[str, str] = {PRESENT: "+", EMPTY: "o", MISSING: "!", NOT_APPLICABLE: " "}
 
 
+@guarded("structure")
 def render_text(tree: StructureTree, file: str, *, show_all: bool = False) -> str:
     """The structure as indented text for a terminal: IOD, IEs, modules, attributes.
 

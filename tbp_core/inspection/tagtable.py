@@ -19,6 +19,7 @@ from pydicom.tag import BaseTag, Tag
 
 from tbp_core import standard
 from tbp_core.boundary import guarded
+from tbp_core.fileio.access import text_value
 from tbp_core.fileio.pixelbuffer import value_length
 from tbp_core.standard import vr as vrs
 from tbp_core.standard.formatting import size_text, tag_text
@@ -231,7 +232,7 @@ def to_table(ds: Dataset, iod_key: str | None = None) -> pd.DataFrame:
     import pandas as pd
 
     if iod_key is None:
-        sop_class = ds[0x00080016].value if 0x00080016 in ds else None
+        sop_class = text_value(ds, 0x00080016)  # '' when damaged or not a UID
         iod_key = standard.iod_for_sop_class(str(sop_class)) if sop_class else None
     lookup = _module_lookup(iod_key) if iod_key else {}
     rows: list[dict[str, Any]] = []

@@ -151,7 +151,7 @@ def current_value(document: Document, field: FormField) -> Any:
 def exif_fill_ins(document: Document, required: Sequence[str]) -> tuple[str, ...]:
     """Required keys an image lacks that its EXIF can give (for a "use EXIF" offer)."""
     missing = [k for k in required if not str(document.metadata.get(k) or "").strip()]
-    return tuple(k for k in missing if k in document.exif_values)
+    return tuple(k for k in missing if k in document.exif_offers)
 
 
 # ------------------------------------------------------------------ applying values
@@ -211,7 +211,7 @@ def apply_value(document: Document, key: str, value: Any) -> Applied:
 def use_exif_values(document: Document, keys: Iterable[str]) -> None:
     """Enter an image's EXIF values for the given keys as its metadata."""
     values = dict(document.metadata)
-    values.update({k: document.exif_values[k] for k in keys if k in document.exif_values})
+    values.update({k: document.exif_offers[k] for k in keys if k in document.exif_offers})
     workspace.set_metadata(document, values)
 
 

@@ -30,8 +30,9 @@ from typing import Any, Literal
 
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
+from tbp_core.boundary import guarded
 from tbp_core.building.codecs import TRANSFER_SYNTAXES, available_transfer_syntaxes, encode
 from tbp_core.building.convert import dicom_file_name
 from tbp_core.building.iods import (
@@ -43,7 +44,10 @@ from tbp_core.building.iods import (
 )
 from tbp_core.errors import ConversionError, DicomReadError, TbpError
 from tbp_core.fileio import dicomio
+from tbp_core.fileio.access import text_value
+from tbp_core.fileio.part10 import make_writable
 from tbp_core.inspection import tags
+from tbp_core.session.names import safe_basename, unique_name
 from tbp_core.sources.exif import map_exif
 from tbp_core.sources.images import AlphaPolicy, SourceImage, load_image
 
@@ -147,13 +151,15 @@ class Document:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     _dataset: Dataset | None = field(default=None, repr=False)
     _exif_values: dict[str, Any] | None = field(default=None, repr=False)
+    _exif_offers: dict[str, Any] | None = field(default=None, repr=False)
 
     @property
     def output_name(self) -> str:
         """File name for the downloaded DICOM (``back.png`` → ``back.dcm``)."""
-        if self.kind == "dicom" and PurePath(self.name).suffix.lower() in {".dcm", ".dicom"}:
-            return self.name
-        return dicom_file_name(self.name)
+        name = safe_basename(self.name, fallback="document")
+        if self.kind == "dicom" and PurePath(name).suffix.lower() in {".dcm", ".dicom"}:
+            return name
+        return safe_basename(dicom_file_name(name), fallback="document.dcm")
 
     @property
     def exif_values(self) -> dict[str, Any]:
@@ -162,6 +168,19 @@ class Document:
             exif = map_exif(self.image.exif if self.image else None)
             self._exif_values = dict(exif.values)
         return self._exif_values
+
+    @property
+    def exif_offers(self) -> dict[str, Any]:
+        """EXIF values the user may enter with one click, device identity included.
+
+        Camera owner and serial numbers are never filled in or shown by
+        default (:attr:`exif_values`); a "use EXIF values" request shows and
+        enters them, which is the user asking for them.
+        """
+        if self._exif_offers is None:
+            exif = map_exif(self.image.exif if self.image else None, include_device_identity=True)
+            self._exif_offers = dict(exif.values)
+        return self._exif_offers
 
     def touch(self) -> None:
         """Forget the built dataset and bump the revision after a change."""
@@ -173,6 +192,7 @@ def _looks_like_image(data: bytes) -> bool:
     return data.startswith(_IMAGE_MAGIC)
 
 
+@guarded("read")
 def open_document(
     name: str,
     data: bytes,
@@ -234,7 +254,7 @@ def open_document(
             f"'{name}' is neither a PNG, JPEG or TIFF image nor a readable DICOM file "
             f"({detail}) — upload an image or a DICOM file"
         ) from exc
-    sop = result.dataset.get("SOPInstanceUID")
+    sop = text_value(result.dataset, 0x00080018)
     return Document(
         name=name,
         kind="dicom",
@@ -298,6 +318,7 @@ def _replay(document: Document, ds: Dataset) -> None:
     document.dropped_edits = (*document.dropped_edits, *dropped)
 
 
+@guarded("read")
 def dataset_of(document: Document) -> Dataset:
     """The document's current dataset, built on first use after a change.
 
@@ -440,6 +461,7 @@ def _detached(ds: Dataset) -> Dataset:
     return copied
 
 
+@guarded("export")
 def export_bytes(document: Document, transfer_syntax: str = "explicit-le") -> bytes:
     """The document's current dataset as a DICOM Part 10 file.
 
@@ -473,16 +495,23 @@ def export_bytes(document: Document, transfer_syntax: str = "explicit-le") -> by
             warnings.simplefilter("ignore")
             encode(out, document.image, transfer_syntax)
             return dicomio.to_bytes(out)
-    missing = [k for k in ("SOPClassUID", "SOPInstanceUID") if not ds.get(k)]
+    uids = {"SOPClassUID": 0x00080016, "SOPInstanceUID": 0x00080018}
+    missing = [k for k, tag in uids.items() if not text_value(ds, tag)]
     if missing:
         raise ConversionError(
-            f"'{document.name}' has no {' or '.join(missing)}, which a DICOM file needs — "
-            "add it on the Tags page"
+            f"'{document.name}' has no readable {' or '.join(missing)}, which a DICOM file "
+            "needs — add or re-enter it on the Tags page"
         )
     current = getattr(ds, "file_meta", Dataset()).get("TransferSyntaxUID")
+    if current is not None and not UID(str(current)).is_transfer_syntax:
+        raise ConversionError(
+            f"'{document.name}' is encoded in transfer syntax {current}, which pydicom "
+            "cannot write or decompress — keep the original file"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out = _detached(ds)
+        make_writable(out)
         if transfer_syntax == "explicit-le" and current is not None and current.is_compressed:
             try:
                 out.decompress(generate_instance_uid=False)
@@ -493,6 +522,27 @@ def export_bytes(document: Document, transfer_syntax: str = "explicit-le") -> by
         return dicomio.to_bytes(out)
 
 
+def export_notes(document: Document) -> tuple[str, ...]:
+    """What exporting a DICOM document drops or changes to make a valid Part 10 file.
+
+    Parameters
+    ----------
+    document : Document
+
+    Returns
+    -------
+    tuple of str
+        One note per kind of change (:func:`tbp_core.fileio.part10.make_writable`);
+        empty for image documents and clean files.
+    """
+    if document.kind != "dicom":
+        return ()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return make_writable(_detached(dataset_of(document)))
+
+
+@guarded("export")
 def export_zip(documents: Sequence[Document], transfer_syntax: str = "explicit-le") -> bytes:
     """All documents as DICOM files in one zip (names made unique).
 
@@ -505,13 +555,7 @@ def export_zip(documents: Sequence[Document], transfer_syntax: str = "explicit-l
     used: set[str] = set()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for document in documents:
-            name = document.output_name
-            stem, suffix = PurePath(name).stem, PurePath(name).suffix
-            counter = 2
-            while name in used:
-                name = f"{stem}_{counter}{suffix}"
-                counter += 1
-            used.add(name)
+            name = unique_name(document.output_name, used)
             syntax = transfer_syntax
             if document.kind == "dicom" and syntax != "explicit-le":
                 syntax = KEEP_TRANSFER_SYNTAX
@@ -530,6 +574,7 @@ __all__ = [
     "dataset_of",
     "dismiss_dropped_edits",
     "export_bytes",
+    "export_notes",
     "export_zip",
     "open_document",
     "set_iod",

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, TiffImagePlugin
 
 from tbp_core.errors import ImageLoadError, UnsupportedImageError, one_line
-from tbp_core.sources import pngchunks, pngstream
+from tbp_core.sources import pngchunks, pngstream, pngstrips
 from tbp_core.sources.decodernotes import native_warnings, pillow_warnings
 from tbp_core.sources.imagepixels import (
     Pixels,
@@ -174,11 +174,31 @@ def _damaged_png(name: str, exc: Exception) -> ImageLoadError:
 
 
 def _decode_png(data: bytes, name: str, info: pngchunks.PngInfo, notices: list[str]) -> Pixels:
-    """Verify the image data, then decode with libpng into a new buffer."""
+    """Verify the image data, then decode with libpng into a new buffer.
+
+    Common layouts are decoded from the verifying inflation itself, strip by
+    strip (:mod:`~tbp_core.sources.pngstrips`); the others by libpng afterwards.
+    """
+    header = info.header
+    channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}[header.colour_type]
+    if info.transparency is not None:
+        channels += 1
+    pixels = Pixels.new(header.height, header.width, channels, 16 if header.bit_depth == 16 else 8)
+    strips = None
+    if pngstrips.decodes_in_strips(info):
+        strips = pngstrips.StripDecoder(info, _png_target(pixels))
     try:
-        check = pngstream.check_stream(data, info)
+        with native_warnings(notices):
+            check = pngstream.check_stream(data, info, sink=strips)
+            if strips is not None:
+                strips.finish()
     except pngchunks.PngStructureError as exc:
         raise _damaged_png(name, exc) from None
+    except (imagecodecs.PngError, ValueError) as exc:
+        raise ImageLoadError(
+            f"'{name}' has damaged pixel data (libpng: {one_line(exc)}) — "
+            "re-export it or copy the original again"
+        ) from exc
     if check.trailing:
         notices.append(
             f"ignored {check.trailing:,} bytes after the end of the compressed pixel data"
@@ -188,11 +208,10 @@ def _decode_png(data: bytes, name: str, info: pngchunks.PngInfo, notices: list[s
             f"ignored {check.surplus:,} bytes of decompressed pixel data beyond what "
             f"{info.header.width}×{info.header.height} pixels need"
         )
-    header = info.header
-    channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}[header.colour_type]
-    if info.transparency is not None:
-        channels += 1
-    pixels = Pixels.new(header.height, header.width, channels, 16 if header.bit_depth == 16 else 8)
+    if strips is not None:
+        if pixels.bits == 16 and sys.byteorder == "big":
+            _png_target(pixels).byteswap(inplace=True)
+        return pixels
     try:
         with native_warnings(notices):
             _png_into(data, info, check, pixels)
@@ -206,14 +225,20 @@ def _decode_png(data: bytes, name: str, info: pngchunks.PngInfo, notices: list[s
     return pixels
 
 
-def _png_into(
-    data: bytes, info: pngchunks.PngInfo, check: pngstream.StreamCheck, pixels: Pixels
-) -> None:
+def _png_target(pixels: Pixels) -> np.ndarray:
+    """The pixel buffer as the array libpng decodes into: (rows, columns[, channels])."""
     native = np.uint16 if pixels.bits == 16 else np.uint8
     shape: tuple[int, ...] = (pixels.rows, pixels.columns)
     if pixels.channels > 1:
         shape += (pixels.channels,)
-    target = np.frombuffer(pixels.buffer, native).reshape(shape)
+    return np.frombuffer(pixels.buffer, native).reshape(shape)
+
+
+def _png_into(
+    data: bytes, info: pngchunks.PngInfo, check: pngstream.StreamCheck, pixels: Pixels
+) -> None:
+    target = _png_target(pixels)
+    native, shape = target.dtype, target.shape
     if not info.header.interlaced and not check.surplus:
         if info.libpng_ready and not check.trailing:
             source = data

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tbp_core.sources.pngformat import (
@@ -122,7 +123,9 @@ def _zlib_problem(exc: zlib.error) -> str:
     return f"its compressed pixel data is corrupt ({text.split(': ', 1)[-1]})"
 
 
-def check_stream(data: bytes, info: PngInfo) -> StreamCheck:
+def check_stream(
+    data: bytes, info: PngInfo, sink: Callable[[bytes], None] | None = None
+) -> StreamCheck:
     """Inflate the image data once to verify it, keeping none of the output.
 
     Parameters
@@ -131,6 +134,10 @@ def check_stream(data: bytes, info: PngInfo) -> StreamCheck:
         The whole file.
     info : PngInfo
         Its :func:`parse_png` result.
+    sink : callable, optional
+        Called with each inflated piece, in order, as it is produced (a strip
+        decoder, :class:`~tbp_core.sources.pngstrips.StripDecoder`); what it
+        did is void if the check then raises.
 
     Returns
     -------
@@ -158,9 +165,12 @@ def check_stream(data: bytes, info: PngInfo) -> StreamCheck:
             pending: bytes | memoryview = view[start : start + length]
             fed += length
             while pending and not inflater.eof:
-                total += len(inflater.decompress(pending, _INFLATE_STEP))
+                piece = inflater.decompress(pending, _INFLATE_STEP)
+                total += len(piece)
                 pending = inflater.unconsumed_tail
                 _check_ceiling(total, ceiling, needed)
+                if sink is not None:
+                    sink(piece)
             if inflater.eof:
                 break
         while not inflater.eof:  # output held back by the step limit
@@ -169,6 +179,8 @@ def check_stream(data: bytes, info: PngInfo) -> StreamCheck:
                 break
             total += len(piece)
             _check_ceiling(total, ceiling, needed)
+            if sink is not None:
+                sink(piece)
     except zlib.error as exc:
         raise PngStructureError(_zlib_problem(exc)) from None
     if total < needed:

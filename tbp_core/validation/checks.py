@@ -13,7 +13,6 @@ from pydicom.sequence import Sequence
 from pydicom.uid import UID
 
 from tbp_core import standard
-from tbp_core.standard.anatomy import is_snomed_rt, sct_for_snomed_rt
 from tbp_core.validation.context import (
     Context,
     element,
@@ -183,6 +182,9 @@ def check_codes(ctx: Context, ds: Dataset, prefix: str, depth: int = 0) -> None:
     if depth > 16:
         return
     if has(ds, "CodeValue") and has(ds, "CodingSchemeDesignator"):
+        # imported here: anatomy loads pydicom's SR code tables, which files without codes skip
+        from tbp_core.standard.anatomy import is_snomed_rt, sct_for_snomed_rt
+
         code = text(ctx, ds, "CodeValue")
         scheme = text(ctx, ds, "CodingSchemeDesignator")
         if scheme.upper() in _OBSOLETE_SCHEMES or (code and is_snomed_rt(code, scheme)):

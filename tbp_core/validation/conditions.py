@@ -1,10 +1,11 @@
-"""Type 1C/2C conditions: whether an absent conditional attribute is required.
+"""Type 1C/2C and module usage conditions: whether something absent is required.
 
 A condition answers True (required), False (not required) or None (cannot be
 decided from this dataset). The standard's own conditions, parsed from PS3.3
 (:mod:`tbp_core.validation.standardconditions`), are asked first; the rules
 written here apply only where the parsed data has nothing or is known wrong
-(:data:`_OVERRIDES`, each with the reason).
+(:data:`_OVERRIDES`, each with the reason). :func:`module_required` answers
+for the C modules of an IOD, :func:`condition_for` for conditional attributes.
 """
 
 from __future__ import annotations
@@ -18,8 +19,17 @@ from pydicom.sequence import Sequence
 
 from tbp_core import standard
 from tbp_core.standard import vr as vrs
-from tbp_core.validation.context import Context, has, integer, items, raw_element, text, value_of
-from tbp_core.validation.standardconditions import holds, standard_condition
+from tbp_core.validation.context import (
+    Context,
+    has,
+    integer,
+    items,
+    raw_element,
+    text,
+    transfer_syntax,
+    value_of,
+)
+from tbp_core.validation.standardconditions import holds, module_condition, standard_condition
 
 #: A condition: True when required, False when not, None when it cannot be decided.
 Condition = Callable[[Context, Dataset], bool | None]
@@ -135,8 +145,92 @@ def _monochrome2(ctx: Context, ds: Dataset) -> bool | None:
 
 
 def _non_human(ctx: Context, ds: Dataset) -> bool | None:
-    """Patient Study's animal attributes: required when the patient is not human."""
+    """Animal-only attributes: required when the patient is an animal.
+
+    PS3.3 says "Required if the Patient is an animal", which no attribute states
+    directly; an animal patient must have its species (Patient Species
+    Description or Code Sequence, Type 1C for animals), so without either the
+    patient is taken to be human and the attribute is not required.
+    """
     return has(ds, "PatientSpeciesDescription") or has(ds, "PatientSpeciesCodeSequence")
+
+
+def _species_description(ctx: Context, ds: Dataset) -> bool | None:
+    """Patient Species Description: for an animal, unless the Code Sequence is there.
+
+    Its pair, Patient Species Code Sequence, has the mirror condition; both are
+    absent only for a human patient (see :func:`_non_human`), when neither is required.
+    """
+    return bool(_non_human(ctx, ds)) and not has(ds, "PatientSpeciesCodeSequence")
+
+
+def _species_code(ctx: Context, ds: Dataset) -> bool | None:
+    return bool(_non_human(ctx, ds)) and not has(ds, "PatientSpeciesDescription")
+
+
+def _breed_description(ctx: Context, ds: Dataset) -> bool | None:
+    """Patient Breed Description: for an animal whose Breed Code Sequence is empty."""
+    if not _non_human(ctx, ds):
+        return False
+    return not any(
+        True for _ in items(ctx, ds, "PatientBreedCodeSequence", "PatientBreedCodeSequence")
+    )
+
+
+def _anatomical_orientation(ctx: Context, ds: Dataset) -> bool | None:
+    """Anatomical Orientation Type: for an animal "and the Frame of Reference is not bipedal".
+
+    Not required for a human patient; for an animal, whether its frame of
+    reference is bipedal is not recorded elsewhere: undecided.
+    """
+    return None if _non_human(ctx, ds) else False
+
+
+def _extended_offset_lengths(ctx: Context, ds: Dataset) -> bool | None:
+    """Extended Offset Table Lengths: with an Extended Offset Table.
+
+    PS3.3 adds "and every frame is encoded as a single fragment", which is the
+    condition for having an Extended Offset Table at all (C.7.6.3.1.8).
+    """
+    return has(ds, "ExtendedOffsetTable")
+
+
+#: JPIP Referenced (Deflate) transfer syntaxes, HTJ2K ones included (PS3.5 A.4.5/A.4.11).
+_JPIP_SYNTAXES = frozenset(
+    {
+        "1.2.840.10008.1.2.4.94",
+        "1.2.840.10008.1.2.4.95",
+        "1.2.840.10008.1.2.4.204",
+        "1.2.840.10008.1.2.4.205",
+    }
+)
+
+
+def _pixel_data_provider(ctx: Context, ds: Dataset) -> bool | None:
+    """Pixel Data Provider URL: required in a JPIP Referenced transfer syntax.
+
+    PS3.3 states it by Transfer Syntax UID, which is in the file meta
+    information, not the dataset the parsed conditions test.
+    """
+    syntax = transfer_syntax(ctx.ds)
+    return syntax in _JPIP_SYNTAXES if syntax else None
+
+
+def _concatenation(ctx: Context, ds: Dataset) -> bool | None:
+    """Concatenation UID: "Required if ... part of a Concatenation".
+
+    An instance of a concatenation carries its place in it (In-concatenation
+    Number, Concatenation Frame Offset Number, the source's SOP Instance UID,
+    each required with Concatenation UID); without any of them it is a
+    stand-alone instance.
+    """
+    others = (
+        "InConcatenationNumber",
+        "ConcatenationFrameOffsetNumber",
+        "SOPInstanceUIDOfConcatenationSource",
+        "InConcatenationTotalNumber",
+    )
+    return any(has(ds, k) for k in others)
 
 
 def _patient_position(ctx: Context, ds: Dataset) -> bool | None:
@@ -180,6 +274,19 @@ _CONDITIONS: dict[str, Condition] = {
     "FrameOfReferenceUID": _frame_of_reference,
     "PerFrameFunctionalGroupsSequence": _not_tiled_full,
     "DimensionIndexSequence": _not_tiled_full,
+    # Conditions PS3.3 states in terms the parser cannot turn into a dataset test
+    # ("if the Patient is an animal", a transfer syntax, "part of a Concatenation").
+    "PatientSpeciesDescription": _species_description,
+    "PatientSpeciesCodeSequence": _species_code,
+    "PatientBreedDescription": _breed_description,
+    "PatientBreedCodeSequence": _non_human,
+    "BreedRegistrationSequence": _non_human,
+    "ResponsiblePerson": _non_human,
+    "ResponsibleOrganization": _non_human,
+    "AnatomicalOrientationType": _anatomical_orientation,
+    "ExtendedOffsetTableLengths": _extended_offset_lengths,
+    "PixelDataProviderURL": _pixel_data_provider,
+    "ConcatenationUID": _concatenation,
 }
 
 #: Conditions that hold only in some modules (module key → keyword → condition).
@@ -274,5 +381,81 @@ def condition_for(
         return None
     try:
         return condition(ctx, item)
+    except Exception:
+        return None
+
+
+def _spatial_functional_groups(ctx: Context, ds: Dataset) -> bool | None:
+    """Multi-frame SC Frame of Reference: with spatial functional group macros.
+
+    PS3.3: "Required if Pixel Measures or Plane Position (Patient) or Plane
+    Orientation (Patient) Functional Group Macros Present".
+    """
+    macros = ("PixelMeasuresSequence", "PlanePositionSequence", "PlaneOrientationSequence")
+    return any(_functional_group_items(ctx, ds, macro) for macro in macros)
+
+
+def _fraction_groups_with(keyword: str) -> Condition:
+    """RT Plan's RT Beams / RT Brachy Application Setups: by the fraction groups.
+
+    PS3.3: "Required if RT Fraction Scheme Module exists and ``keyword`` is
+    greater than zero for one or more fraction groups".
+    """
+
+    def rule(ctx: Context, ds: Dataset) -> bool | None:
+        groups = [
+            item for _, item in items(ctx, ds, "FractionGroupSequence", "FractionGroupSequence")
+        ]
+        counts = [integer(ctx, group, keyword) for group in groups]
+        if any(count is not None and count > 0 for count in counts):
+            return True
+        return None if None in counts else False
+
+    return rule
+
+
+_SC_MULTI_FRAME = (
+    "multi-frame-grayscale-byte-secondary-capture-image",
+    "multi-frame-grayscale-word-secondary-capture-image",
+    "multi-frame-true-color-secondary-capture-image",
+)
+
+#: Module usage conditions PS3.3 states clearly but in words the parser cannot
+#: turn into a dataset test: (IOD key, module key) → condition.
+_MODULE_USAGE: dict[tuple[str, str], Condition] = {
+    **{(iod, "frame-of-reference"): _spatial_functional_groups for iod in _SC_MULTI_FRAME},
+    ("rt-plan", "rt-beams"): _fraction_groups_with("NumberOfBeams"),
+    ("rt-plan", "rt-brachy-application-setups"): _fraction_groups_with(
+        "NumberOfBrachyApplicationSetups"
+    ),
+}
+
+
+def module_required(ctx: Context, module: standard.ModuleUsage) -> bool | None:
+    """Whether a C module of ``ctx.iod`` is required by its usage condition.
+
+    Parameters
+    ----------
+    ctx : Context
+        The validation in progress (IOD, the whole dataset).
+    module : standard.ModuleUsage
+        A module of the IOD.
+
+    Returns
+    -------
+    bool or None
+        True when the IOD's module table requires it for this dataset
+        ("C - Required if ..."), False when that condition does not hold or the
+        module is not conditional, None when it cannot be decided (prose such as
+        "Required if contrast media was used" states no dataset condition).
+    """
+    if module.usage != "C":
+        return False
+    parsed = module_condition(ctx.iod, module.key)
+    rule = _MODULE_USAGE.get((ctx.iod, module.key))
+    try:
+        if parsed is not None:
+            return holds(ctx, parsed, ctx.ds)
+        return None if rule is None else rule(ctx, ctx.ds)
     except Exception:
         return None

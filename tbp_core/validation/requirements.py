@@ -10,8 +10,9 @@ two cannot contradict each other.
 
 Rules, in one place:
 
-- M modules are always checked; C/U modules when one of their own Type 1/2
-  attributes is there.
+- M modules are always checked; C modules when the IOD's usage condition for
+  them holds (:func:`~tbp_core.validation.conditions.module_required`); C/U
+  modules also when one of their own Type 1/2 attributes is there.
 - When several modules list an attribute, the stricter Type applies, except that
   an IOD-specific module refines a general one.
 - Type 1 and 2 are required in a checked module; 1C and 2C when their condition
@@ -32,7 +33,7 @@ from pydicom.dataset import Dataset
 
 from tbp_core import standard
 from tbp_core.standard.formatting import tag_text, type_rank
-from tbp_core.validation.conditions import condition_for
+from tbp_core.validation.conditions import condition_for, module_required
 from tbp_core.validation.context import (
     Context,
     is_empty,
@@ -141,7 +142,7 @@ def evaluate(ctx: Context) -> Evaluation:
     """
     modules = standard.modules_of_iod(ctx.iod)
     shared = _shared_keywords(ctx.iod)
-    presence = {module.key: _module_present(ctx.ds, module, shared) for module in modules}
+    presence = {module.key: _module_present(ctx, module, shared) for module in modules}
     effective = _effective_rows(modules, presence)
     checked: dict[tuple[str, int], AttributeStatus] = {}
     unevaluated: set[str] = set()
@@ -202,14 +203,18 @@ def _effective_rows(
     return effective
 
 
-def _module_present(ds: Dataset, module: standard.ModuleUsage, shared: frozenset[str]) -> bool:
-    """M modules always; C/U modules when one of their own Type 1/2 attributes is there.
+def _module_present(ctx: Context, module: standard.ModuleUsage, shared: frozenset[str]) -> bool:
+    """M modules always; C modules whose condition holds; C/U modules with own attributes.
 
-    ``shared`` holds keywords that also belong to another module of the IOD: they
-    do not show which of the modules is present.
+    A C module is required when the IOD's condition for it holds
+    (:func:`~tbp_core.validation.conditions.module_required`); otherwise, and
+    for U modules, it is present when one of its own Type 1/2/1C/2C top-level
+    attributes is there. ``shared`` holds keywords that also belong to another
+    module of the IOD: they do not show which of the modules is present.
     """
-    if module.usage == "M":
+    if module.usage == "M" or module_required(ctx, module):
         return True
+    ds = ctx.ds
     for path, attributes in standard.module_attributes_by_path(module.key):
         if path:
             continue

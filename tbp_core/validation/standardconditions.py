@@ -1,8 +1,9 @@
-"""Type 1C/2C conditions as the standard states them, read from tbp_core/data/conditions.json.
+"""Type 1C/2C and module usage conditions as the standard states them.
 
-The data file is built by tools/build_conditions.py from PS3.3's module tables
-(the condition prose of each Type 1C/2C attribute, parsed into structured
-conditions; see that script for the source and its edition). A condition tests
+Read from tbp_core/data/conditions.json, which tools/build_conditions.py builds
+from PS3.3's module tables (the condition prose of each Type 1C/2C attribute)
+and IOD module tables (the condition of each C module), parsed into structured
+conditions; see that script for the source and its edition. A condition tests
 attributes of the item that would hold the conditional attribute, or of the
 top-level dataset when the item lacks them ("at the image level").
 """
@@ -56,12 +57,44 @@ def standard_condition(
         ``or``, ``other`` as they apply).
     """
     table = _table()
-    specific = table["by_path"].get(module_key, {}).get(".".join((*path, keyword)))
-    if specific is not None:
-        return dict(specific)
-    if keyword in table["modules"].get(module_key, ()):
-        return dict(table["by_keyword"][keyword])
+    for source_key in _source_modules(module_key):
+        specific = table["by_path"].get(source_key, {}).get(".".join((*path, keyword)))
+        if specific is not None:
+            return dict(specific)
+        if keyword in table["modules"].get(source_key, ()):
+            return dict(table["by_keyword"][keyword])
     return None
+
+
+#: PS3.3 modules that highdicom splits per IOD ("enhanced-ct-image-multi-frame-functional-groups"):
+#: the per-IOD module's own rows are the shared module's.
+_SPLIT_MODULES = ("multi-frame-functional-groups",)
+
+
+def _source_modules(module_key: str) -> tuple[str, ...]:
+    """The module keys of the data file that may hold a module's rows."""
+    shared = tuple(s for s in _SPLIT_MODULES if module_key.endswith(f"-{s}"))
+    return (module_key, *shared)
+
+
+def module_condition(iod: str, module_key: str) -> ParsedCondition | None:
+    """The parsed usage condition of a C module of an IOD, or None when the data has none.
+
+    Parameters
+    ----------
+    iod : str
+        highdicom's IOD key, e.g. ``"nuclear-medicine-image"``.
+    module_key : str
+        highdicom's module key, e.g. ``"nm-phase"``.
+
+    Returns
+    -------
+    dict or None
+        The condition under which the module is required (same form as
+        :func:`standard_condition`); test it on the top-level dataset.
+    """
+    found = _table().get("module_usage", {}).get(iod, {}).get(module_key)
+    return None if found is None else dict(found)
 
 
 def holds(ctx: Context, condition: ParsedCondition, item: Dataset) -> bool | None:
@@ -129,17 +162,21 @@ def _test(ctx: Context, condition: ParsedCondition, item: Dataset) -> bool | Non
 
 
 def _nth(value: Any, index: int) -> Any:
-    """Value ``index`` (1-based; 0 means the first) of a possibly multi-valued value."""
+    """Value ``index`` of a possibly multi-valued value (0-based, as parsed: "Value 3" is 2)."""
     if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        position = max(index, 1) - 1
-        return value[position] if position < len(value) else None
-    return value if index <= 1 else None
+        return value[index] if index < len(value) else None
+    return value if index == 0 else None
 
 
 def _compare(op: Any, value: Any, condition: ParsedCondition) -> bool | None:
     if value is None or isinstance(value, (bytes, Dataset)):
         return None if isinstance(value, (bytes, Dataset)) else False
     wanted = condition.get("values", [])
+    tags = bool(wanted) and all(isinstance(w, int) for w in wanted)
+    if op in ("=", "!=") and isinstance(value, int) and tags:
+        # An AT value (e.g. Frame Increment Pointer) against tags stored as numbers.
+        found = int(value) in set(wanted)
+        return found if op == "=" else not found
     if op in ("=", "!="):
         found = str(value).strip().upper() in {str(w).strip().upper() for w in wanted}
         return found if op == "=" else not found

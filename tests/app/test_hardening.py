@@ -17,7 +17,6 @@ import pytest
 from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from tests.app.test_pages import PAGES, _app, _documents, _render_every_page, _upload
@@ -113,7 +112,7 @@ def test_markdown_and_html_from_a_file_show_literally_on_every_page() -> None:
                 escaped_payload_seen.add(page)
     # The name on Upload, the findings on Validate (SOP Class UID, Modality, Patient's Sex),
     # the SOP Class UID on Structure: each shown, escaped.
-    assert {UPLOAD_PAGE, "pages/structure.py", "pages/validate_download.py"} <= (
+    assert {UPLOAD_PAGE, "views/structure.py", "views/validate_download.py"} <= (
         escaped_payload_seen
     )
 
@@ -132,26 +131,17 @@ def test_a_decoder_failure_shows_an_error_beside_its_document_and_the_page_goes_
     assert _render_every_page(at) == {}
 
 
-@pytest.mark.parametrize("page", list(PAGES))
-def test_a_page_clicked_before_the_router_ran_initialises_the_session(
-    page: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A process's first run lists pages/ by file name until app.py declares its
-    # navigation; a page clicked then runs without app.py (Streamlit's pages-directory
-    # mode) and must not fail with KeyError: 'documents'.
-    monkeypatch.setattr(PagesManager, "uses_pages_directory", None)  # a fresh process
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    assert at.title[0].value == PAGES[page]
-    assert any("No document" in str(m.value) for m in (*at.info, *at.caption))
+def test_no_pages_folder_for_streamlit_to_list_before_the_router_runs() -> None:
+    """A pages/ folder next to app.py is listed and run by file name at a cold start."""
+    assert not (ROOT / "pages").exists()
+    assert all((ROOT / page).is_file() for page in PAGES)
 
 
 def test_exif_decimals_show_without_quotes_and_the_study_date_is_the_acquisition_date() -> None:
     at = _app()
     jpeg = (DATA / "exif" / "exifpy__Canon_40D.jpg").read_bytes()
     at.file_uploader(key="upload_files").set_value([("c.jpg", jpeg, "image/jpeg")]).run()
-    at.switch_page("pages/metadata.py").run()
+    at.switch_page("views/metadata.py").run()
     assert not at.exception, at.exception
     fields = {t.label: t.value for t in at.text_input}
     assert fields["Exposure Time in Seconds"] == "0.00625"

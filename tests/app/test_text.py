@@ -48,7 +48,17 @@ def test_no_markup_character_is_left_unescaped(text: str) -> None:
 
 @pytest.mark.parametrize("text", TEXTS)
 def test_the_text_reads_as_written(text: str) -> None:
-    assert _ESCAPE.sub(r"\1", literal(text)) == text
+    # the word joiner (U+2060) that keeps autolinks text is invisible and has no width
+    assert _ESCAPE.sub(r"\1", literal(text)).replace("\u2060", "") == text
+
+
+@pytest.mark.parametrize(
+    "text", ["http://e.invalid/", "see https://e.invalid/a.png", "me@e.invalid"]
+)
+def test_autolink_literals_are_broken(text: str) -> None:
+    """GFM links bare URLs and e-mail addresses after escapes are resolved: none survive."""
+    shown = _ESCAPE.sub(r"\1", literal(text))
+    assert "://" not in shown and not re.search(r"@[^\u2060]", shown), shown
 
 
 def test_uids_and_tags_stay_readable_in_the_markdown_itself() -> None:

@@ -212,7 +212,7 @@ def test_the_preview_is_computed_once_per_document(at: AppTest) -> None:
 def test_every_page_still_renders_after_uploads(at: AppTest) -> None:
     at.button(key="upload_samples").click().run()
     _upload(at, ("CT_small.dcm", (DATA / "dicom" / "CT_small.dcm").read_bytes()))
-    for page in ("pages/dump.py", "pages/upload.py"):
+    for page in ("views/dump.py", "views/upload.py"):
         at.switch_page(page).run()
         assert not at.exception
     assert _plots(at) == 1

@@ -4,12 +4,16 @@ The server is started as `make run` starts it, on the sample images.
 
 Starts the app on a free port, uploads a PNG, fills Patient's Name, downloads
 the DICOM and checks it with pydicom and dciodvfy; uploads a DICOM and finds a
-known tag on the Dump page. Screenshots of every page land in
-docs/screenshots/ (the README shows them).
+known tag on the Dump page; reloads and finds the session again, then clears
+it; shows a file whose values and name carry Markdown/HTML literally without
+fetching anything; renders deep-colour images on every page; clicks a page link
+right after a cold start. Screenshots of every page land in docs/screenshots/
+(the README shows them).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -143,6 +147,14 @@ def _upload(page: Page, path: Path) -> None:
     _settle(page)
 
 
+PAGES = ["Upload", "Metadata", "Tags", "Dump", "Structure", "Validate & Download"]
+
+
+def _no_error_shown(page: Page) -> None:
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    expect(page.get_by_text("This app has encountered an error")).to_have_count(0)
+
+
 def _shot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
@@ -199,3 +211,97 @@ def test_screenshots_of_every_page(page: Page) -> None:
         page.mouse.move(0, 0)
         _shot(page, f"{index}-{title.split()[0].lower()}")
     assert len(list(SCREENSHOTS.glob("*.png"))) >= 6
+
+
+def test_reload_keeps_the_session_and_clear_session_forgets_it(page: Page) -> None:
+    _upload(page, DATA / "png" / "basn2c08.png")
+    _go(page, "Metadata")
+    field = page.get_by_label("Patient's Name — family name")
+    field.fill("Reloaded")
+    field.press("Enter")
+    _settle(page)
+    assert "session=" in page.url
+    page.reload()
+    _settle(page)
+    _go(page, "Upload")
+    expect(page.get_by_text("basn2c08.png").first).to_be_visible()
+    _go(page, "Metadata")
+    expect(page.get_by_label("Patient's Name — family name")).to_have_value("Reloaded")
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Clear session").click()
+    _settle(page)
+    _go(page, "Upload")
+    expect(page.get_by_text("basn2c08.png")).to_have_count(0)
+
+
+def _payload_dicom(tmp_path: Path) -> Path:
+    from tests.app.test_hardening import PAYLOAD, _injection_file
+
+    path = tmp_path / "payload.dcm"
+    path.write_bytes(_injection_file())
+    named = tmp_path / f"{PAYLOAD.replace('/', '_')}.dcm"
+    named.write_bytes(path.read_bytes())
+    return named
+
+
+def test_untrusted_text_is_shown_literally_and_fetches_nothing(page: Page, tmp_path: Path) -> None:
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    _upload(page, _payload_dicom(tmp_path))
+    for title in PAGES:
+        _go(page, title)
+        _no_error_shown(page)
+        expect(page.locator('a[href*="e.invalid"]')).to_have_count(0)
+        expect(page.locator('img[src*="e.invalid"]')).to_have_count(0)
+        # the payload's **bold** made into bold: a <strong> holding just that word
+        expect(page.locator("main strong", has_text=re.compile(r"^bold$"))).to_have_count(0)
+    assert not [url for url in requested if "e.invalid" in url], requested
+    _go(page, "Upload")
+    shown = page.locator("main").inner_text()
+    assert "**bold** [x](http:" in shown and "<img src=" in shown  # the characters, as text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [DATA / "dicom" / "SC_rgb_16bit.dcm", DATA / "dicom" / "SC_rgb_rle_32bit_2frame.dcm"],
+    ids=lambda p: p.name,
+)
+def test_deep_colour_images_render_on_every_page(page: Page, path: Path) -> None:
+    _upload(page, path)
+    for title in PAGES:
+        _go(page, title)
+        expect(page.get_by_role("heading", name=title).first).to_be_visible()
+        _no_error_shown(page)
+    _go(page, "Upload")
+    expect(page.locator(".js-plotly-plot").first).to_be_visible()
+
+
+def test_a_page_link_works_right_after_a_cold_start(browser: Browser) -> None:
+    """A fresh server: the first click on a page link, within a second of loading, works."""
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
+         str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        _wait_healthy(url, server)
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url)
+        nav = page.locator('[data-testid="stSidebarNav"] a').nth(3)
+        nav.wait_for(timeout=TIMEOUT_MS)
+        nav.click()
+        _settle(page)
+        _no_error_shown(page)
+        expect(page.get_by_text("KeyError")).to_have_count(0)
+        expect(page.get_by_role("heading").first).to_be_visible()
+        links = page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+        assert [text.strip() for text in links] == PAGES, links
+    finally:
+        context.close()
+        server.terminate()
+        server.wait(timeout=30)

@@ -27,7 +27,6 @@ from tbp_core.fileio.pixelbuffer import PixelBufferReader
 from tbp_core.sources.exif import ExifResult, map_exif
 from tbp_core.sources.images import SourceImage
 from tbp_core.standard import vr as vrs
-from tbp_core.standard.anatomy import region_by_code
 
 #: Attributes derived from the pixels, the IOD or the conversion itself.
 #: Enhanced General Equipment attributes the Dermoscopic IOD makes Type 1.
@@ -328,6 +327,11 @@ def _set_laterality(ds: Dataset) -> None:
             if value:
                 ds.ImageLaterality = value
                 return
+    if not regions:
+        ds.Laterality = None
+        return
+    from tbp_core.standard.anatomy import region_by_code  # pydicom's code tables, when needed
+
     known = [
         region_by_code(str(r.get("CodeValue", "")), str(r.get("CodingSchemeDesignator", "")))
         for r in regions

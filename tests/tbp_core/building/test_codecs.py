@@ -35,10 +35,10 @@ def convert_and_write(path: Path, tmp_path: Path, **options) -> tuple[Path, pydi
 
 def test_every_lossless_encoder_is_installed() -> None:
     names = {choice.name for choice in available_transfer_syntaxes()}
-    assert {"explicit-le", "rle", "jpeg-ls", "jpeg2000"} <= names
+    assert {"explicit-le", "rle", "jpeg-ls", "jpeg2000", "htj2k"} <= names
 
 
-@pytest.mark.parametrize("syntax", ["rle", "jpeg-ls", "jpeg2000"])
+@pytest.mark.parametrize("syntax", ["explicit-le", "rle", "jpeg-ls", "jpeg2000", "htj2k"])
 @pytest.mark.parametrize(
     ("name", "iod"),
     [
