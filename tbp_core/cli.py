@@ -11,27 +11,20 @@ import json
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tbp_core import __version__
-from tbp_core.building.codecs import DEFAULT_TRANSFER_SYNTAX, TRANSFER_SYNTAXES
-from tbp_core.building.convert import Converted, ConvertOptions, convert_image, dicom_file_name
-from tbp_core.building.iods import IODS, get_iod, new_series_context
-from tbp_core.building.metadata import merge_metadata, parse_assignment, parse_template
 from tbp_core.errors import TbpError
-from tbp_core.fileio import dicomio
-from tbp_core.fileio.safewrite import (
-    Interrupted,
-    same_file,
-    signals_as_exceptions,
-    write_atomically,
-)
-from tbp_core.inspection import dump, explain, tags
-from tbp_core.sources.images import DEFAULT_MAX_PIXELS
-from tbp_core.validation.findings import ValidationReport
-from tbp_core.validation.validate import validate
+
+if TYPE_CHECKING:
+    from tbp_core.building.convert import Converted, ConvertOptions
+    from tbp_core.validation.findings import ValidationReport
+
+# Command modules are imported inside the handlers (and the convert options
+# inside _add_convert): ``dump`` must not pay for pandas, image codecs or the
+# building code, and ``--help`` for nothing at all.
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -46,27 +39,12 @@ class _OneLineParser(argparse.ArgumentParser):
         self.exit(EXIT_UNUSABLE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the ``tbp-dicom`` argument parser.
+def _add_convert(convert: argparse.ArgumentParser) -> None:
+    """Arguments of ``convert`` (imports the building options it offers)."""
+    from tbp_core.building.codecs import DEFAULT_TRANSFER_SYNTAX, TRANSFER_SYNTAXES
+    from tbp_core.building.iods import IODS
+    from tbp_core.sources.images import DEFAULT_MAX_PIXELS
 
-    Returns
-    -------
-    argparse.ArgumentParser
-    """
-    parser = _OneLineParser(
-        prog="tbp-dicom",
-        description="Turn Total Body Photography images into correct DICOM.",
-    )
-    parser.add_argument("--version", action="version", version=f"tbp-dicom {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
-
-    convert = commands.add_parser(
-        "convert",
-        help="convert PNG, JPEG or TIFF images to DICOM",
-        description="Convert images to DICOM. One INPUT and OUT ending in .dcm writes that "
-        "file; otherwise OUT is a directory and each input becomes OUT/<stem>.dcm. All "
-        "inputs of one call share one study and one series.",
-    )
     convert.add_argument("inputs", nargs="+", metavar="INPUT", help="image files")
     convert.add_argument("-o", "--output", required=True, metavar="OUT", help="file or directory")
     convert.add_argument(
@@ -94,6 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--include-gps", action="store_true", help="write EXIF GPS location (off by default)"
     )
     convert.add_argument(
+        "--include-device-identity",
+        action="store_true",
+        help="write the EXIF camera owner and body/lens serial numbers (off by default)",
+    )
+    convert.add_argument(
+        "--include-maker-note",
+        action="store_true",
+        help="write the camera vendor's opaque EXIF MakerNote (off by default)",
+    )
+    convert.add_argument(
         "--transfer-syntax",
         choices=list(TRANSFER_SYNTAXES),
         default=DEFAULT_TRANSFER_SYNTAX,
@@ -110,23 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.set_defaults(handler=_run_convert)
 
-    check = commands.add_parser(
-        "validate",
-        help="check DICOM files against their IOD",
-        description="Check each file against the IOD of its SOP class: file meta, modules, "
-        "Types 1/1C/2/2C, values against their VR and VM, enumerated values. Exit 0 when no "
-        "file has errors, 1 when any has, 2 when a file cannot be read.",
-    )
+
+def _add_validate(check: argparse.ArgumentParser) -> None:
+    """Arguments of ``validate``."""
     check.add_argument("files", nargs="+", metavar="FILE", help="DICOM files")
     check.add_argument("--format", choices=["text", "json"], default="text", help="output format")
     check.set_defaults(handler=_run_validate)
 
-    show = commands.add_parser(
-        "dump",
-        help="print a DICOM file's elements",
-        description="Print every element (file meta first, sequences with numbered items) "
-        "without loading pixel data.",
-    )
+
+def _add_dump(show: argparse.ArgumentParser) -> None:
+    """Arguments of ``dump``."""
     show.add_argument("file", metavar="FILE", help="a DICOM file")
     show.add_argument("--format", choices=["text", "json"], default="text", help="output format")
     show.add_argument("--no-private", action="store_true", help="hide private elements")
@@ -138,15 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.set_defaults(handler=_run_dump)
 
-    explain_cmd = commands.add_parser(
-        "structure",
-        help="explain a DICOM file: IOD, IEs, modules, attributes with their status",
-        description="Show the file against the IOD of its SOP class: each IE and module, "
-        "each attribute with its Type and status (present, empty, missing, not-applicable), "
-        "and the attributes that belong to no module. Missing attributes (and empty Type 1) "
-        "are exactly the missing/empty errors of 'tbp-dicom validate'. Exit 0, or 2 when "
-        "the file cannot be read.",
-    )
+
+def _add_structure(explain_cmd: argparse.ArgumentParser) -> None:
+    """Arguments of ``structure``."""
     explain_cmd.add_argument("file", metavar="FILE", help="a DICOM file")
     explain_cmd.add_argument(
         "--format", choices=["text", "json"], default="text", help="output format"
@@ -156,12 +131,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain_cmd.set_defaults(handler=_run_structure)
 
-    change = commands.add_parser(
-        "edit",
-        help="change elements of a DICOM file",
-        description="Set, add or delete elements and write the result to OUT. Every edit is "
-        "checked against the element's VR and VM first; if one is refused nothing is written.",
+
+def _add_index(listing: argparse.ArgumentParser) -> None:
+    """Arguments of ``index``."""
+    listing.add_argument(
+        "paths", nargs="+", metavar="PATH", help="DICOM files, directories or ZIP archives"
     )
+    listing.add_argument(
+        "--columns",
+        metavar="COL,...",
+        default="",
+        help="more columns: keywords, tags (gggg,eeee) or paths like "
+        "AnatomicRegionSequence[0].CodeMeaning",
+    )
+    listing.add_argument(
+        "--format", choices=["table", "csv", "json"], default="table", help="output format"
+    )
+    listing.set_defaults(handler=_run_index)
+
+
+def _add_edit(change: argparse.ArgumentParser) -> None:
+    """Arguments of ``edit``."""
     change.add_argument("file", metavar="FILE", help="a DICOM file")
     change.add_argument("-o", "--output", metavar="OUT", help="file to write (not FILE itself)")
     change.add_argument(
@@ -179,7 +169,117 @@ def build_parser() -> argparse.ArgumentParser:
         "--delete", action="append", default=[], metavar="KEYWORD", help="delete an element"
     )
     change.set_defaults(handler=_run_edit)
+
+
+def _add_deidentify(anonymise: argparse.ArgumentParser) -> None:
+    """Arguments of ``deidentify`` (defined with the command, in tbp_core.sharing)."""
+    from tbp_core.sharing import commands
+
+    commands.add_deidentify(anonymise)
+
+
+def _add_send(transfer: argparse.ArgumentParser) -> None:
+    """Arguments of ``send`` (defined with the command, in tbp_core.sharing)."""
+    from tbp_core.sharing import commands
+
+    commands.add_send(transfer)
+
+
+#: Each command: its one-line help, its description and the function adding its arguments.
+_COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None]]] = {
+    "convert": (
+        "convert PNG, JPEG or TIFF images to DICOM",
+        "Convert images to DICOM. One INPUT and OUT ending in .dcm writes that "
+        "file; otherwise OUT is a directory and each input becomes OUT/<stem>.dcm. All "
+        "inputs of one call share one study and one series.",
+        _add_convert,
+    ),
+    "validate": (
+        "check DICOM files against their IOD",
+        "Check each file against the IOD of its SOP class: file meta, modules, "
+        "Types 1/1C/2/2C, values against their VR and VM, enumerated values. Exit 0 when no "
+        "file has errors, 1 when any has, 2 when a file cannot be read.",
+        _add_validate,
+    ),
+    "dump": (
+        "print a DICOM file's elements",
+        "Print every element (file meta first, sequences with numbered items) "
+        "without loading pixel data: UIDs with their names, value lengths, text decoded "
+        "with the file's Specific Character Set, and where a damaged file stopped.",
+        _add_dump,
+    ),
+    "structure": (
+        "explain a DICOM file: IOD, IEs, modules, attributes with their status",
+        "Show the file against the IOD of its SOP class: each IE and module, "
+        "each attribute with its Type and status (present, empty, missing, not-applicable), "
+        "and the attributes that belong to no module. Missing attributes (and empty Type 1) "
+        "are exactly the missing/empty errors of 'tbp-dicom validate'. Exit 0, or 2 when "
+        "the file cannot be read.",
+        _add_structure,
+    ),
+    "index": (
+        "list the DICOM instances in files, folders and ZIP archives, one row each",
+        "One row per DICOM instance found in files, directories (recursively) and ZIP "
+        "archives (members named archive.zip!path/in/zip), read without Pixel Data. Files "
+        "that are not DICOM instances (a DICOMDIR too) are listed as unreadable with the "
+        "reason. Exit 0, or 2 when nothing readable was found.",
+        _add_index,
+    ),
+    "edit": (
+        "change elements of a DICOM file",
+        "Set, add or delete elements and write the result to OUT. Every edit is "
+        "checked against the element's VR and VM first; if one is refused nothing is written.",
+        _add_edit,
+    ),
+    "deidentify": (
+        "de-identify DICOM files (PS3.15 Basic Application Level Confidentiality Profile)",
+        "Apply the PS3.15 Annex E Basic Profile (Table E.1-1) to each INPUT, with the "
+        "--retain options chosen. One INPUT and OUT ending in .dcm writes that file; "
+        "otherwise OUT is a directory and each input becomes OUT/<stem>.dcm. UIDs are "
+        "replaced consistently across the inputs of one call. Exit 0, or 2 when any input "
+        "failed (the others are still written).",
+        _add_deidentify,
+    ),
+    "send": (
+        "send DICOM files to a PACS (C-STORE or DICOMweb STOW-RS)",
+        "Check the server (C-ECHO or a QIDO-RS query), then store each FILE. Exit 0 when "
+        "every file was stored, 1 when the PACS refused some (each with its status), 2 for "
+        "unusable input or no connection.",
+        _add_send,
+    ),
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Return the ``tbp-dicom`` argument parser.
+
+    Parameters
+    ----------
+    command : str, optional
+        Give only this command its arguments (the others are listed by name and
+        help line), so parsing imports nothing another command needs; None (the
+        default) gives every command its arguments.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = _OneLineParser(
+        prog="tbp-dicom",
+        description="Turn Total Body Photography images into correct DICOM.",
+    )
+    parser.add_argument("--version", action="version", version=f"tbp-dicom {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_OneLineParser)
+    for name, (help_line, description, add_arguments) in _COMMANDS.items():
+        sub = commands.add_parser(name, help=help_line, description=description)
+        if command is None or command == name:
+            add_arguments(sub)
     return parser
+
+
+def _command_of(argv: Sequence[str]) -> str:
+    """The command named in ``argv`` (the first word that is one), or ``""``."""
+    return next((word for word in argv if word in _COMMANDS), "")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -195,7 +295,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         The exit status.
     """
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(_command_of(words)).parse_args(words)
+    from tbp_core.fileio.safewrite import Interrupted, signals_as_exceptions
+
     try:
         with signals_as_exceptions():
             status: int = args.handler(args)
@@ -225,6 +328,9 @@ def _fail(message: str) -> None:
 
 def _load_metadata(args: argparse.Namespace) -> dict[str, Any]:
     """Template values with ``--set`` values on top, checked for the chosen IOD."""
+    from tbp_core.building.iods import get_iod
+    from tbp_core.building.metadata import merge_metadata, parse_assignment, parse_template
+
     iod_key = get_iod(args.iod).standard_key
     layers: list[dict[str, Any]] = []
     if args.metadata:
@@ -240,11 +346,17 @@ def _load_metadata(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run_convert(args: argparse.Namespace) -> int:
     """Convert each input; report failures per input and keep going."""
+    from tbp_core.building.convert import ConvertOptions, dicom_file_name
+    from tbp_core.building.iods import get_iod, new_series_context
+    from tbp_core.fileio.safewrite import same_file
+
     metadata = _load_metadata(args)
     options = ConvertOptions(
         iod=get_iod(args.iod),
         alpha=args.alpha,
         include_gps=args.include_gps,
+        include_device_identity=args.include_device_identity,
+        include_maker_note=args.include_maker_note,
         transfer_syntax=args.transfer_syntax,
         max_pixels=args.max_pixels,
     )
@@ -297,6 +409,8 @@ def _convert_path(
     position: int,
 ) -> Converted:
     """Read and convert one input file."""
+    from tbp_core.building.convert import convert_image
+
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -308,6 +422,9 @@ def _convert_path(
 
 def _write_atomically(converted: Converted, target: Path) -> None:
     """Write the whole file or nothing (a kill never leaves half a file or a temp file)."""
+    from tbp_core.fileio import dicomio
+    from tbp_core.fileio.safewrite import write_atomically
+
     write_atomically(target, lambda stream: dicomio.write(converted.dataset, stream))
 
 
@@ -330,6 +447,9 @@ def _report(converted: Converted, target: Path, *, verbose: bool) -> None:
 
 def _run_validate(args: argparse.Namespace) -> int:
     """Validate each file; print text or the JSON of ARCHITECTURE.md §4."""
+    from tbp_core.fileio import dicomio
+    from tbp_core.validation.validate import validate
+
     results: list[dict[str, Any]] = []
     unreadable = False
     for name in args.files:
@@ -356,6 +476,9 @@ def _run_validate(args: argparse.Namespace) -> int:
 
 def _run_dump(args: argparse.Namespace) -> int:
     """Print the dump of one file as text, JSON or search hits."""
+    from tbp_core.fileio import dicomio
+    from tbp_core.inspection import dump
+
     if args.max_depth is not None and args.max_depth < 0:
         raise TbpError(f"--max-depth must be 0 or more, not {args.max_depth}")
     with warnings.catch_warnings():
@@ -370,14 +493,39 @@ def _run_dump(args: argparse.Namespace) -> int:
         for hit in dump.search(tree, args.search):
             print(f"{hit.node.tag_text} {hit.node.vr} {hit.path_text} = {hit.node.value_text}")
     elif args.format == "json":
-        print(json.dumps(dump.to_json(tree), indent=1, ensure_ascii=False))
+        payload = dump.to_json(tree, stopped_at=result.stopped_at)
+        print(json.dumps(payload, indent=1, ensure_ascii=False))
     else:
-        print(dump.render_text(tree, title=Path(args.file).name))
+        print(dump.render_text(tree, title=Path(args.file).name, stopped_at=result.stopped_at))
+    return EXIT_OK
+
+
+def _run_index(args: argparse.Namespace) -> int:
+    """List the instances under the given paths; exit 2 when there is none."""
+    from tbp_core.inspection import index, indexformat
+
+    columns = index.parse_columns(index.split_columns(args.columns))
+    found = index.index_paths(args.paths, columns)
+    if args.format == "json":
+        print(json.dumps(indexformat.to_json(found), indent=1, ensure_ascii=False))
+    else:
+        text = (
+            indexformat.to_csv(found) if args.format == "csv" else indexformat.to_table_text(found)
+        )
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        for item in found.unreadable:
+            _fail(f"skipped {item.file}: {item.error}")
+    if not found.instances:
+        _fail(f"no readable DICOM instance found in {', '.join(args.paths)}")
+        return EXIT_UNUSABLE
     return EXIT_OK
 
 
 def _run_structure(args: argparse.Namespace) -> int:
     """Print the IOD → IE → Module → Attribute structure of one file."""
+    from tbp_core.fileio import dicomio
+    from tbp_core.inspection import explain
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = dicomio.read_with_report(Path(args.file))
@@ -393,6 +541,10 @@ def _run_structure(args: argparse.Namespace) -> int:
 
 def _run_edit(args: argparse.Namespace) -> int:
     """Apply every edit or none, then write the whole file or nothing."""
+    from tbp_core.fileio import dicomio
+    from tbp_core.fileio.safewrite import same_file, write_atomically
+    from tbp_core.inspection import tags
+
     if not args.assignments and not args.delete:
         raise TbpError("nothing to do: give at least one --set KEYWORD=VALUE or --delete KEYWORD")
     source = Path(args.file)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -31,10 +32,13 @@ from pydicom.filewriter import correct_ambiguous_vr_element
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, Tag
+from pydicom.uid import UID
 
 import tbp_core.standard.private as tbp_private
+from tbp_core.boundary import guarded
 from tbp_core.errors import one_line
 from tbp_core.fileio.pixelbuffer import value_length
+from tbp_core.standard import vr as vrs
 from tbp_core.standard.formatting import size_text, tag_text
 
 #: Text values longer than this many characters are shortened.
@@ -42,10 +46,11 @@ MAX_TEXT = 64
 
 _UNDEFINED_LENGTH = 0xFFFFFFFF
 _PIXEL_DATA = 0x7FE00010
-_BINARY_VRS = frozenset({"OB", "OW", "OD", "OF", "OL", "OV", "UN", "OB or OW", "US or OW"})
 _ITEM_RULE = "-" * 11
 _KEYWORD_WIDTH = 48
 _INDENT = " " * 8
+#: VRs whose values are decoded with the Specific Character Set (PS3.5 6.1.2.3).
+_CHARSET_VRS = frozenset({"SH", "LO", "ST", "LT", "UC", "UT", "PN"})
 _TAG_QUERY = re.compile(r"^\(?\s*([0-9a-fA-F]{4})\s*,?\s*([0-9a-fA-F]{4})\s*\)?$")
 
 
@@ -79,6 +84,9 @@ class DumpNode:
         Nesting depth: 0 for top-level elements.
     items : tuple of tuple of DumpNode
         For sequences, the child elements of each item; empty otherwise.
+    uid_name : str
+        For a UI value the standard names (a SOP class, a transfer syntax, ...),
+        that name, e.g. ``"CT Image Storage"``; ``""`` otherwise.
     """
 
     tag: int
@@ -93,6 +101,7 @@ class DumpNode:
     path: str
     depth: int
     items: tuple[tuple[DumpNode, ...], ...] = ()
+    uid_name: str = ""
 
     @property
     def label(self) -> str:
@@ -226,7 +235,7 @@ def _value_text(elem: DataElement) -> str:
         if elem.is_undefined_length and elem.tag == _PIXEL_DATA:
             return _encapsulated_text("OB", bytes(value), True)
         return f"<{vr}, {size_text(len(value))}>"
-    if vr in _BINARY_VRS and not isinstance(value, str):
+    if vrs.is_binary(vr) and not isinstance(value, str):
         size = value_length(value)
         if size is None and _is_buffer(value):
             size = len(bytes(value))
@@ -284,8 +293,11 @@ def _node(ds: Dataset, tag: BaseTag, path_prefix: str, depth: int, opts: _Option
                 creator, path, depth,
             )  # fmt: skip
     raw_length = getattr(stored, "length", None) if isinstance(stored, RawDataElement) else None
+    raw_bytes = stored.value if isinstance(stored, RawDataElement) else None
     try:
-        elem = ds[tag]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            elem = ds[tag]
     except Exception as exc:  # undecodable value: say so, never raise
         vr = _deferred_vr(ds, stored, creator) if isinstance(stored, RawDataElement) else "UN"
         return DumpNode(
@@ -314,14 +326,36 @@ def _node(ds: Dataset, tag: BaseTag, path_prefix: str, depth: int, opts: _Option
             int(tag), tag_text(int(tag)), vr, keyword, name, len(elem.value), "", length,
             creator, path, depth, items,
         )  # fmt: skip
+    undecodable = (
+        vr in _CHARSET_VRS
+        and isinstance(raw_bytes, bytes)
+        and any("decode" in str(warning.message) for warning in caught)
+    )
     try:
-        text = _value_text(elem)
+        text = _undecodable_text(ds, raw_bytes) if undecodable else _value_text(elem)
     except Exception as exc:  # value that cannot be shown as text
         text = f"<unreadable: {_reason(exc)}>"
     return DumpNode(
         int(tag), tag_text(int(tag)), vr, keyword, name, _vm(elem), text, length, creator,
-        path, depth,
+        path, depth, (), _uid_name(elem) if vr == "UI" else "",
     )  # fmt: skip
+
+
+def _undecodable_text(ds: Dataset, raw: Any) -> str:
+    """A value the character set cannot decode, shown as its bytes."""
+    charset: Any = ds.get("SpecificCharacterSet") or ds.original_character_set
+    if isinstance(charset, MultiValue | list):
+        charset = "\\".join(str(part) for part in charset)
+    return _shorten(f"<not valid {charset}: {bytes(raw)!r}>")
+
+
+def _uid_name(elem: DataElement) -> str:
+    """The standard's name of a single UID value, or ``""``."""
+    value = elem.value
+    if not isinstance(value, str) or not value:
+        return ""
+    name = UID(value.strip("\0 ")).name
+    return "" if name == value.strip("\0 ") else str(name)
 
 
 def describe_element(ds: Dataset, tag: int) -> DumpNode:
@@ -342,8 +376,25 @@ def describe_element(ds: Dataset, tag: int) -> DumpNode:
     return _node(ds, Tag(tag), "", 0, _Options(include_private=True, max_depth=0))
 
 
+#: Bytes per value of the fixed-size VRs.
+_FIXED_SIZE = {"US": 2, "SS": 2, "UL": 4, "SL": 4, "FL": 4, "AT": 4, "FD": 8, "SV": 8, "UV": 8}
+
+
 def _length_of(elem: DataElement) -> int | None:
-    return value_length(elem.value)
+    """The encoded length of a value read without its raw length (file meta, edits)."""
+    size = value_length(elem.value)
+    if size is not None or elem.VR == "SQ":
+        return size
+    vr = str(elem.VR)
+    if vr in _FIXED_SIZE:
+        return _FIXED_SIZE[vr] * _vm(elem)
+    if elem.value is None:
+        return 0
+    if vr in _CHARSET_VRS:
+        return None  # the encoded size depends on the character set
+    values = elem.value if isinstance(elem.value, MultiValue | list) else [elem.value]
+    text = "\\".join(str(value) for value in values)
+    return len(text) + len(text) % 2
 
 
 def _nodes(ds: Dataset, path_prefix: str, depth: int, opts: _Options) -> tuple[DumpNode, ...]:
@@ -355,6 +406,7 @@ def _nodes(ds: Dataset, path_prefix: str, depth: int, opts: _Options) -> tuple[D
     return tuple(nodes)
 
 
+@guarded("dump")
 def build_tree(
     ds: Dataset, *, include_private: bool = True, max_depth: int | None = None
 ) -> DumpTree:
@@ -388,26 +440,40 @@ def _text_lines(nodes: Iterable[DumpNode], label: str) -> Iterator[str]:
         private = (node.tag >> 16) % 2 == 1
         title = node.name if private or not node.keyword else node.keyword
         if node.vr == "SQ":
-            yield f"{node.vr} {_seed_tag(node.tag)} {indent}{title}({node.vm})".rstrip()
+            yield f"{node.vr} {_seed_tag(node.tag)} {indent}{title}({node.vm}){_length_note(node)}"
             for index, item in enumerate(node.items, start=1):
                 number = f"{label}.{index}"
                 yield f"{indent}{number} {_ITEM_RULE}"
                 yield from _text_lines(item, number)
             continue
         head = f"{indent}{title}"
-        yield f"{node.vr} {_seed_tag(node.tag)} {head:<{_KEYWORD_WIDTH}}{node.value_text}".rstrip()
+        value = f"{node.value_text} = {node.uid_name}" if node.uid_name else node.value_text
+        line = f"{node.vr} {_seed_tag(node.tag)} {head:<{_KEYWORD_WIDTH}}{value}"
+        yield line.rstrip() + _length_note(node)
+
+
+def _length_note(node: DumpNode) -> str:
+    """The stored value length, as dcmdump shows it after each element."""
+    if node.length is None:
+        return (
+            "  # undefined length" if node.vr == "SQ" or "encapsulated" in node.value_text else ""
+        )
+    return f"  # {node.length} byte{'' if node.length == 1 else 's'}"
 
 
 def _seed_tag(tag: int) -> str:
     return f"({tag >> 16:04x}, {tag & 0xFFFF:04x})"
 
 
-def render_text(tree: DumpTree, *, title: str = "") -> str:
+@guarded("dump")
+def render_text(tree: DumpTree, *, title: str = "", stopped_at: int | None = None) -> str:
     """Render a dump tree as text: file meta first, then the dataset.
 
-    Each element is one line ``VR (gggg, eeee) Keyword   value``, indented by
-    nesting depth; a sequence shows as ``Name(n)`` and each of its items
-    starts with a numbered rule (``1.1 -----------``, nested ``1.1.2``).
+    Each element is one line ``VR (gggg, eeee) Keyword   value  # n bytes``,
+    indented by nesting depth; a UID the standard names is followed by its
+    name (``1.2.840.10008.5.1.4.1.1.2 = CT Image Storage``); a sequence shows
+    as ``Name(n)`` and each of its items starts with a numbered rule
+    (``1.1 -----------``, nested ``1.1.2``).
 
     Parameters
     ----------
@@ -415,6 +481,9 @@ def render_text(tree: DumpTree, *, title: str = "") -> str:
         The result of :func:`build_tree`.
     title : str, optional
         A first line (e.g. the file name).
+    stopped_at : int, optional
+        Where reading a damaged file stopped
+        (:attr:`tbp_core.fileio.dicomio.ReadResult.stopped_at`): a last line says so.
 
     Returns
     -------
@@ -428,6 +497,8 @@ def render_text(tree: DumpTree, *, title: str = "") -> str:
         lines.append("")
     lines.append("# Dataset")
     lines.extend(_text_lines(dataset, "1"))
+    if stopped_at is not None:
+        lines.append(f"# Damaged file: reading stopped at byte {stopped_at}")
     return "\n".join(lines) + "\n"
 
 
@@ -440,30 +511,42 @@ def _node_json(node: DumpNode) -> dict[str, Any]:
         "vm": node.vm,
         "value": node.value_text,
         "private_creator": node.private_creator,
+        "length": node.length,
     }
+    if node.vr == "UI":
+        out["uid_name"] = node.uid_name or None
     if node.vr == "SQ":
         out["items"] = [[_node_json(child) for child in item] for item in node.items]
     return out
 
 
-def to_json(tree: DumpTree) -> dict[str, list[dict[str, Any]]]:
+@guarded("dump")
+def to_json(tree: DumpTree, *, stopped_at: int | None = None) -> dict[str, Any]:
     """Return the ``dump --format json`` structure (ARCHITECTURE.md §4).
 
     Parameters
     ----------
     tree : tuple
         The result of :func:`build_tree`.
+    stopped_at : int, optional
+        Where reading a damaged file stopped; given, it is the ``stopped_at`` key.
 
     Returns
     -------
     dict
-        ``{"file_meta": [...], "dataset": [...]}``; ``items`` only for SQ.
+        ``{"file_meta": [...], "dataset": [...]}`` (plus ``stopped_at`` for a
+        damaged file). Each element has the keys of §4 (``items`` only for SQ)
+        and ``length`` (bytes, null when undefined); UI elements also
+        ``uid_name`` (the standard's name of the UID, or null).
     """
     meta, dataset = tree
-    return {
+    out: dict[str, Any] = {
         "file_meta": [_node_json(node) for node in meta],
         "dataset": [_node_json(node) for node in dataset],
     }
+    if stopped_at is not None:
+        out["stopped_at"] = stopped_at
+    return out
 
 
 def _walk(nodes: Iterable[DumpNode], trail: str) -> Iterator[tuple[str, DumpNode]]:
@@ -485,6 +568,7 @@ def _matches(node: DumpNode, query: str, tag: int | None) -> bool:
     )
 
 
+@guarded("dump")
 def search(tree: DumpTree, query: str) -> list[SearchHit]:
     """Find elements by tag, keyword or value text, with their sequence path.
 

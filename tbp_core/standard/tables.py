@@ -1,8 +1,18 @@
 """The one place that reads the DICOM standard's IOD, module and attribute tables.
 
-The tables are the JSON files highdicom bundles in ``highdicom/_standard`` (built
-from the standard's DocBook sources). They are read with :mod:`importlib.resources`
-once per process and joined with pydicom's data dictionary for VR and VM.
+The tables come from highdicom's ``highdicom/_standard`` JSON files (built from
+the standard's DocBook sources), but are read at run time from a compact copy
+in ``tbp_core/data/`` made from them (``python -m tbp_core.standard.tables``
+rewrites it; a test rebuilds it from the installed highdicom and compares, so
+it cannot drift):
+
+- ``standard_tables.json``: the SOP class → IOD map, each IOD's modules, the
+  anatomic region table, and where each module's attributes start in
+- ``module_attributes.jsonl``: one line per module (sequence paths interned),
+  so a command reads only the modules of the IODs it looks at — the 22 MB
+  module table of highdicom is never parsed at run time.
+
+The compact rows are joined with pydicom's data dictionary for VR and VM.
 highdicom's ``ModuleUsageValues`` enum is not used: the raw usage strings
 (``"M"``, ``"C"``, ``"U"``) are read directly.
 """
@@ -21,12 +31,21 @@ from pydicom import datadict
 
 _TABLE_PACKAGE = "highdicom"
 _TABLE_FOLDER = "_standard"
+_DATA = Path(__file__).parents[1] / "data"
+#: The compact tables (see the module docstring) and highdicom's files they come from.
+COMPACT_TABLES = _DATA / "standard_tables.json"
+COMPACT_MODULES = _DATA / "module_attributes.jsonl"
+_SOURCE_FILES = {
+    "sop_class_iod_map": "sop_class_iod_map.json",
+    "iod_module_map": "iod_module_map.json",
+    "anatomic_regions": "anatomic_regions.json",
+}
 
 #: Top-level keywords of the IODs we produce, derived from the tables above
 #: (``python -m tbp_core.standard.tables`` rewrites it). Reading it instead of the
 #: 20 MB module table keeps a conversion fast and small; a test checks that it
 #: matches the tables of the installed highdicom.
-_PRODUCED_IOD_KEYWORDS = Path(__file__).parents[1] / "data" / "iod_keywords.json"
+_PRODUCED_IOD_KEYWORDS = _DATA / "iod_keywords.json"
 PRODUCED_IODS = (
     "vl-photographic-image",
     "dermoscopic-photography-image",
@@ -34,7 +53,7 @@ PRODUCED_IODS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModuleUsage:
     """A module as used by one IOD."""
 
@@ -43,7 +62,7 @@ class ModuleUsage:
     information_entity: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ModuleAttribute:
     """An attribute of a module: its keyword, Type and the sequence path above it."""
 
@@ -52,7 +71,7 @@ class ModuleAttribute:
     path: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AttributeInfo:
     """What pydicom's data dictionary says of an attribute (the standard's PS3.6)."""
 
@@ -100,14 +119,78 @@ def table_folder() -> Path:
 
 
 def tables_version() -> str:
-    """Version of the highdicom distribution whose tables are read."""
+    """Version of the installed highdicom distribution (the source of the compact tables)."""
     return metadata.version(_TABLE_PACKAGE)
+
+
+def compact_tables_version() -> str:
+    """Version of the highdicom whose tables the compact copy was built from."""
+    version: str = _compact()["highdicom"]
+    return version
 
 
 @cache
 def _load_table(file_name: str) -> Any:
-    """Read one bundled JSON table (cached for the life of the process)."""
+    """Read one of highdicom's JSON tables (for building the compact copy and tests)."""
     return json.loads((table_folder() / file_name).read_text(encoding="utf-8"))
+
+
+@cache
+def _compact() -> dict[str, Any]:
+    """The compact tables: small maps and the module line offsets (once per process)."""
+    table: dict[str, Any] = json.loads(COMPACT_TABLES.read_text(encoding="utf-8"))
+    return table
+
+
+@cache
+def _module_rows(module_key: str) -> tuple[ModuleAttribute, ...]:
+    """One module's attributes, read from its line of the compact module file."""
+    where = _compact()["module_lines"].get(module_key)
+    if where is None:
+        return ()
+    with COMPACT_MODULES.open("rb") as stream:
+        stream.seek(where[0])
+        line = json.loads(stream.read(where[1]))
+    paths = [tuple(path.split(".")) if path else () for path in line["paths"]]
+    return tuple(
+        ModuleAttribute(keyword=keyword, type=kind, path=paths[index])
+        for keyword, kind, index in line["rows"]
+    )
+
+
+def build_compact_tables(tables: Path = COMPACT_TABLES, modules: Path = COMPACT_MODULES) -> None:
+    """Write the compact tables from the installed highdicom's JSON files.
+
+    Parameters
+    ----------
+    tables : Path
+        Where the small maps go (defaults to the packaged file).
+    modules : Path
+        Where the one-line-per-module attribute file goes.
+    """
+    lines: list[bytes] = []
+    offsets: dict[str, list[int]] = {}
+    position = 0
+    for key, rows in _load_table("module_attribute_map.json").items():
+        paths: dict[str, int] = {}
+        compact_rows = [
+            [row["keyword"], row["type"], paths.setdefault(".".join(row["path"]), len(paths))]
+            for row in rows
+        ]
+        line = json.dumps({"paths": list(paths), "rows": compact_rows}, separators=(",", ":"))
+        encoded = line.encode("utf-8") + b"\n"
+        offsets[key] = [position, len(encoded)]
+        position += len(encoded)
+        lines.append(encoded)
+    payload: dict[str, Any] = {"highdicom": tables_version()}
+    payload.update({name: _load_table(file) for name, file in _SOURCE_FILES.items()})
+    payload["iod_module_map"] = {
+        iod: [[row["key"], row["usage"], row["ie"]] for row in rows]
+        for iod, rows in payload["iod_module_map"].items()
+    }
+    payload["module_lines"] = offsets
+    modules.write_bytes(b"".join(lines))
+    tables.write_text(json.dumps(payload, separators=(",", ":")) + "\n", encoding="utf-8")
 
 
 def anatomic_region_table() -> dict[str, list[Any]]:
@@ -118,7 +201,7 @@ def anatomic_region_table() -> dict[str, list[Any]]:
     dict
         Keyed by Body Part Examined defined term.
     """
-    table: dict[str, list[Any]] = _load_table("anatomic_regions.json")
+    table: dict[str, list[Any]] = _compact()["anatomic_regions"]
     return table
 
 
@@ -135,7 +218,7 @@ def iod_for_sop_class(sop_class_uid: str) -> str | None:
     str or None
         The IOD key, or None when the SOP class is unknown to the tables.
     """
-    table: dict[str, str] = _load_table("sop_class_iod_map.json")
+    table: dict[str, str] = _compact()["sop_class_iod_map"]
     return table.get(str(sop_class_uid))
 
 
@@ -163,10 +246,10 @@ def modules_of_iod(iod_key: str) -> tuple[ModuleUsage, ...]:
     tuple of ModuleUsage
         Empty when the IOD is unknown.
     """
-    table: dict[str, list[dict[str, str]]] = _load_table("iod_module_map.json")
+    table: dict[str, list[list[str]]] = _compact()["iod_module_map"]
     listed = tuple(
-        ModuleUsage(key=row["key"], usage=row["usage"], information_entity=row["ie"])
-        for row in table.get(iod_key, [])
+        ModuleUsage(key=key, usage=usage, information_entity=ie)
+        for key, usage, ie in table.get(iod_key, [])
     )
     newer = {module.key: module for module in _NEWER_MODULES.get(iod_key, ())}
     updated = tuple(newer.pop(module.key, module) for module in listed)
@@ -186,11 +269,7 @@ def attributes_of_module(module_key: str) -> tuple[ModuleAttribute, ...]:
     tuple of ModuleAttribute
         Empty when the module is unknown.
     """
-    table: dict[str, list[dict[str, Any]]] = _load_table("module_attribute_map.json")
-    return tuple(
-        ModuleAttribute(keyword=row["keyword"], type=row["type"], path=tuple(row["path"]))
-        for row in table.get(module_key, [])
-    )
+    return _module_rows(module_key)
 
 
 @cache
@@ -243,7 +322,7 @@ def _produced_iod_keywords() -> dict[str, frozenset[str]]:
         stored = json.loads(_PRODUCED_IOD_KEYWORDS.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    if stored.get("highdicom") != tables_version():
+    if stored.get("highdicom") != _compact()["highdicom"]:
         return {}
     return {key: frozenset(words) for key, words in stored["iods"].items()}
 
@@ -284,5 +363,8 @@ def write_produced_iod_keywords(target: Path = _PRODUCED_IOD_KEYWORDS) -> None:
 
 
 if __name__ == "__main__":
+    build_compact_tables()
+    _compact.cache_clear()
+    _module_rows.cache_clear()
     write_produced_iod_keywords()
-    sys.stdout.write(f"wrote {_PRODUCED_IOD_KEYWORDS}\n")
+    sys.stdout.write(f"wrote {COMPACT_TABLES}, {COMPACT_MODULES} and {_PRODUCED_IOD_KEYWORDS}\n")

@@ -63,9 +63,10 @@ def test_json_shape(tree: dump.DumpTree) -> None:
     data = dump.to_json(tree)
     assert json.loads(json.dumps(data)) == data  # serialisable, nothing lost
     assert set(data) == {"file_meta", "dataset"}
-    keys = {"tag", "vr", "keyword", "name", "vm", "value", "private_creator"}
+    keys = {"tag", "vr", "keyword", "name", "vm", "value", "private_creator", "length"}
     for element in data["file_meta"] + data["dataset"]:
-        expected = keys | {"items"} if element["vr"] == "SQ" else keys
+        extra = {"SQ": {"items"}, "UI": {"uid_name"}}.get(element["vr"], set())
+        expected = keys | extra
         assert set(element) == expected
     by_tag = {element["tag"]: element for element in data["dataset"]}
     region = by_tag["(0008,2218)"]
@@ -80,6 +81,7 @@ def test_json_shape(tree: dump.DumpTree) -> None:
         "vm": 1,
         "value": "Skin of back",
         "private_creator": None,
+        "length": 12,
     }
     focal = by_tag["(0011,1010)"]
     assert focal["private_creator"] == "VL Image Calibration Module"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from tbp_core import standard
 
@@ -68,3 +69,28 @@ def test_newer_standard_modules_are_applied() -> None:
     assert "FrameOfReferenceUID" in standard.top_level_keywords_of_iod(
         "dermoscopic-photography-image"
     )
+
+
+def test_compact_tables_are_rebuilt_identically_from_highdicom(tmp_path: Path) -> None:
+    tables, modules = tmp_path / "tables.json", tmp_path / "modules.jsonl"
+    standard.tables.build_compact_tables(tables, modules)
+    assert tables.read_bytes() == standard.tables.COMPACT_TABLES.read_bytes()
+    assert modules.read_bytes() == standard.tables.COMPACT_MODULES.read_bytes()
+    assert standard.tables.compact_tables_version() == standard.tables_version()
+
+
+def test_compact_tables_say_what_highdicom_says() -> None:
+    raw = standard.tables._load_table("module_attribute_map.json")
+    for key, rows in raw.items():
+        expected = tuple((r["keyword"], r["type"], tuple(r["path"])) for r in rows)
+        got = tuple((a.keyword, a.type, a.path) for a in standard.attributes_of_module(key))
+        assert got == expected, key
+    iods = standard.tables._load_table("iod_module_map.json")
+    for iod, rows in iods.items():
+        listed = [m for m in standard.modules_of_iod(iod) if m.key in {r["key"] for r in rows}]
+        assert [(m.key, m.information_entity) for m in listed] == [
+            (r["key"], r["ie"]) for r in rows
+        ], iod
+    sop_classes = standard.tables._load_table("sop_class_iod_map.json")
+    assert all(standard.iod_for_sop_class(uid) == iod for uid, iod in sop_classes.items())
+    assert standard.anatomic_region_table() == standard.tables._load_table("anatomic_regions.json")
