@@ -285,3 +285,31 @@ def check_pixel_length(ctx: Context) -> None:
             ie="Image",
         )
     )
+
+
+#: Native transfer syntaxes with explicit VR, where the VR of Pixel Data is written in the file.
+_EXPLICIT_NATIVE = _NATIVE_SYNTAXES - {"1.2.840.10008.1.2"}
+
+
+def check_pixel_vr(ctx: Context) -> None:
+    """Error when native Pixel Data is OB though Bits Allocated is over 8 (PS3.5 8.1.2: OW)."""
+    ds = ctx.ds
+    raw = raw_element(ds, _PIXEL_DATA)
+    if raw is None or transfer_syntax(ds) not in _EXPLICIT_NATIVE or raw.VR != "OB":
+        return
+    bits = integer(ctx, ds, "BitsAllocated")
+    if bits is None or bits <= 8:
+        return
+    ctx.add(
+        Finding(
+            "error",
+            "pixel-data-vr",
+            f"PixelData is written with VR OB but BitsAllocated is {bits}; native pixel data "
+            "of more than 8 bits must be OW — rewrite the pixel data element with VR OW",
+            tag=tag_text(_PIXEL_DATA),
+            keyword="PixelData",
+            path="PixelData",
+            module="image-pixel",
+            ie="Image",
+        )
+    )

@@ -188,6 +188,7 @@ def validate_with_evaluation(ds: Dataset) -> tuple[ValidationReport, Evaluation 
     _guarded(ctx, lambda: checks.check_codes(ctx, ds, ""), "code")
     _guarded(ctx, lambda: checks.check_photometric(ctx), "photometric")
     _guarded(ctx, lambda: checks.check_pixel_length(ctx), "pixel data length")
+    _guarded(ctx, lambda: checks.check_pixel_vr(ctx), "pixel data VR")
     value_findings: list[Finding] = []
 
     def run_values() -> None:

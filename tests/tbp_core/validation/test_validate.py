@@ -285,6 +285,13 @@ TEST_FILE_ERRORS: dict[str, tuple[str, set[tuple[str, str]]]] = {
     "CT_small.dcm": ("ct-image", set()),
     "MR_small.dcm": ("mr-image", set()),
     "SC_rgb_rle.dcm": ("secondary-capture-image", set()),
+    # dciodvfy: "Invalid Value Representation - Pixel Data - VR = OB, ... Bits Allocated = 16"
+    "SC_rgb_16bit.dcm": ("secondary-capture-image", {("pixel-data-vr", "PixelData")}),
+    # dciodvfy: "Unrecognized enumerated value <0x2> ... <Number of Frames>" (SC is single frame)
+    "SC_rgb_rle_32bit_2frame.dcm": (
+        "secondary-capture-image",
+        {("enumerated-value", "NumberOfFrames")},
+    ),
     "JPEG2000.dcm": ("secondary-capture-image", {("type2c-missing", "Laterality")}),
     "rtplan.dcm": ("rt-plan", {("meta-sop-mismatch", "MediaStorageSOPInstanceUID")}),
     "ExplVR_BigEndNoMeta.dcm": (
