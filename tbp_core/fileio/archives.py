@@ -11,11 +11,15 @@ as refused all the same, so what the index shows never hides them.
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import IO
+
+from tbp_core.fileio.limits import setting
 
 __all__ = [
     "DEFAULT_ARCHIVE_LIMITS",
@@ -23,18 +27,11 @@ __all__ = [
     "Source",
     "is_zip",
     "walk_sources",
+    "zip_sources",
 ]
 
 _MIB = 1 << 20
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-
-
-def _from_environment(name: str, default: int) -> int:
-    try:
-        value = int(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value > 0 else default
 
 
 @dataclass(frozen=True)
@@ -60,9 +57,9 @@ class ArchiveLimits:
     def from_environment(cls) -> ArchiveLimits:
         """The defaults, overridden by the ``TBP_MAX_ZIP_*`` environment variables."""
         return cls(
-            max_member_bytes=_from_environment("TBP_MAX_ZIP_MEMBER_MB", 512) * _MIB,
-            max_total_bytes=_from_environment("TBP_MAX_ZIP_TOTAL_MB", 4096) * _MIB,
-            max_members=_from_environment("TBP_MAX_ZIP_MEMBERS", 100_000),
+            max_member_bytes=setting("TBP_MAX_ZIP_MEMBER_MB", 512) * _MIB,
+            max_total_bytes=setting("TBP_MAX_ZIP_TOTAL_MB", 4096) * _MIB,
+            max_members=setting("TBP_MAX_ZIP_MEMBERS", 100_000),
         )
 
 
@@ -109,7 +106,7 @@ def _unsafe_name(name: str) -> str | None:
     return None
 
 
-def _zip_members(path: Path, label: str, limits: ArchiveLimits) -> Iterator[Source]:
+def _zip_members(path: Path | IO[bytes], label: str, limits: ArchiveLimits) -> Iterator[Source]:
     """The members of one ZIP archive, read in memory within ``limits``."""
     try:
         archive = zipfile.ZipFile(path)
@@ -150,6 +147,30 @@ def _zip_members(path: Path, label: str, limits: ArchiveLimits) -> Iterator[Sour
                 yield Source(name, error="a ZIP archive inside a ZIP archive is not opened")
                 continue
             yield Source(name, data=data)
+
+
+def zip_sources(
+    data: bytes, label: str, limits: ArchiveLimits = DEFAULT_ARCHIVE_LIMITS
+) -> Iterator[Source]:
+    """The members of a ZIP archive held in memory (an upload), read within ``limits``.
+
+    Parameters
+    ----------
+    data : bytes
+        The archive's bytes.
+    label : str
+        The archive's name; members are named ``label!path/in/zip``.
+    limits : ArchiveLimits, optional
+        Caps on what the archive may make us read.
+
+    Yields
+    ------
+    Source
+        Each member with its ``data``, or with the ``error`` that refused it (an
+        unsafe name, a size over the limits, a nested archive); an unreadable
+        archive gives one source named ``label`` with its error.
+    """
+    yield from _zip_members(io.BytesIO(data), label, limits)
 
 
 def _too_large(size: int, limits: ArchiveLimits, total: int) -> str:

@@ -31,6 +31,7 @@ __all__ = [
     "count_items",
     "element_counter",
     "inflate",
+    "setting",
 ]
 
 _MIB = 1 << 20
@@ -43,7 +44,20 @@ class LimitExceededError(DicomReadError):
     """A file is over one of the reading limits: refused in one line, never partly parsed."""
 
 
-def _from_environment(name: str, default: int) -> int:
+def setting(name: str, default: int) -> int:
+    """A positive whole-number setting from the environment, or ``default``.
+
+    Parameters
+    ----------
+    name : str
+        The environment variable, e.g. ``TBP_MAX_ITEMS``.
+    default : int
+        Used when it is unset, not a number, or not positive.
+
+    Returns
+    -------
+    int
+    """
     try:
         value = int(os.environ.get(name, default))
     except ValueError:
@@ -73,9 +87,9 @@ class ReadLimits:
     def from_environment(cls) -> ReadLimits:
         """The defaults, overridden by the ``TBP_MAX_*`` environment variables."""
         return cls(
-            max_inflated_bytes=_from_environment("TBP_MAX_INFLATED_MB", 512) * _MIB,
-            max_elements=_from_environment("TBP_MAX_ELEMENTS", 100_000),
-            max_items=_from_environment("TBP_MAX_ITEMS", 200_000),
+            max_inflated_bytes=setting("TBP_MAX_INFLATED_MB", 512) * _MIB,
+            max_elements=setting("TBP_MAX_ELEMENTS", 100_000),
+            max_items=setting("TBP_MAX_ITEMS", 200_000),
         )
 
 
