@@ -45,6 +45,15 @@ _EXPORTS: dict[str, str] = {
     # building
     "convert_image": "tbp_core.building.convert",
     "ConvertOptions": "tbp_core.building.convert",
+    "get_iod": "tbp_core.building.iods",
+    "new_series_context": "tbp_core.building.iods",
+    "parse_template": "tbp_core.building.templates",
+    # editing
+    "apply_edits": "tbp_core.inspection.tagapply",
+    # sharing
+    "deidentify": "tbp_core.sharing.deidentify",
+    "DeidentifyOptions": "tbp_core.sharing.deidentify",
+    "IdentifierMap": "tbp_core.sharing.identifiers",
     # validation
     "validate": "tbp_core.validation.validate",
     "ValidationReport": "tbp_core.validation.findings",
@@ -60,7 +69,9 @@ __all__ = [
     "CodecUnavailableError",
     "ConversionError",
     "ConvertOptions",
+    "DeidentifyOptions",
     "DicomReadError",
+    "IdentifierMap",
     "ImageLoadError",
     "MetadataError",
     "TagEditError",
@@ -68,12 +79,17 @@ __all__ = [
     "UnsupportedImageError",
     "ValidationReport",
     "__version__",
+    "apply_edits",
     "build_structure",
     "build_tree",
     "convert_image",
+    "deidentify",
+    "get_iod",
     "group_instances",
     "index_datasets",
     "index_paths",
+    "new_series_context",
+    "parse_template",
     "read",
     "read_with_report",
     "validate",
@@ -82,6 +98,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from tbp_core.building.convert import ConvertOptions, convert_image
+    from tbp_core.building.iods import get_iod, new_series_context
+    from tbp_core.building.templates import parse_template
     from tbp_core.errors import (
         CodecUnavailableError,
         ConversionError,
@@ -97,6 +115,9 @@ if TYPE_CHECKING:
     from tbp_core.inspection.explain import build_structure
     from tbp_core.inspection.hierarchy import group_instances
     from tbp_core.inspection.index import index_datasets, index_paths
+    from tbp_core.inspection.tagapply import apply_edits
+    from tbp_core.sharing.deidentify import DeidentifyOptions, deidentify
+    from tbp_core.sharing.identifiers import IdentifierMap
     from tbp_core.validation.findings import ValidationReport
     from tbp_core.validation.validate import validate
 
