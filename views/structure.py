@@ -7,8 +7,9 @@ from collections.abc import Iterable
 
 import streamlit as st
 
-from tbp_core.inspection import explain
+from tbp_core.inspection import explain, srtree
 from tbp_core.inspection.explain import AttributeNode, ModuleNode, StructureTree
+from tbp_core.inspection.srtree import SRItem
 from tbp_core.session import workspace
 from tbp_core.standard.formatting import usage_text
 from ui.cache import memo
@@ -93,6 +94,33 @@ def _show_module(module: ModuleNode, show_all: bool) -> None:
             st.caption(f"{hidden} optional or conditional attributes that are absent are hidden.")
 
 
+def _sr_lines(node: SRItem, depth: int = 0) -> list[str]:
+    """One Markdown list line per content item, nested two spaces a level."""
+    parts = [f":gray[{literal(node.relationship)}]"] if node.relationship else []
+    parts.append(f"**{literal(node.value_type or 'by reference')}**")
+    if node.concept:
+        parts.append(literal(node.concept))
+    if node.value:
+        parts.append(f"= {code(node.value)}")
+    if node.damaged:
+        parts.append(f":red-badge[damaged] {literal(node.damaged)}")
+    lines = [f"{'  ' * depth}- {' '.join(parts)}"]
+    for child in node.children:
+        lines += _sr_lines(child, depth + 1)
+    return lines
+
+
+def _sr_tree(root: SRItem | None) -> None:
+    if root is None:
+        return
+    with st.expander("SR content tree", icon=":material/account_tree:", expanded=True):
+        st.caption(
+            "The report's content items: relationship to the parent, value type, concept "
+            "name and value (as `tbp-dicom dump FILE --sr-tree` prints them)."
+        )
+        st.markdown("\n".join(_sr_lines(root)))
+
+
 def _glossary() -> None:
     with st.sidebar.expander("Glossary", icon=":material/menu_book:"):
         for term, meaning in explain.GLOSSARY.items():
@@ -138,6 +166,7 @@ else:
     st.warning(f"{reason}, so there is no IOD to explain it against; every attribute is listed.")
 
 _summary(tree)
+_sr_tree(memo(doc, "sr_tree", lambda: srtree.build_sr_tree(ds)))
 show_all = st.toggle(
     "Show absent optional attributes",
     key="structure_show_all",
