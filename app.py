@@ -10,6 +10,7 @@ import sys
 import streamlit as st
 
 from ui.layout import (
+    BROWSE_PAGE,
     DUMP_PAGE,
     METADATA_PAGE,
     STRUCTURE_PAGE,
@@ -28,6 +29,7 @@ st.set_page_config(page_title="TBP DICOM Studio", page_icon="🩺", layout="wide
 page = st.navigation(
     [
         st.Page(UPLOAD_PAGE, title="Upload", default=True),
+        st.Page(BROWSE_PAGE, title="Browse"),
         st.Page(METADATA_PAGE, title="Metadata"),
         st.Page(TAGS_PAGE, title="Tags"),
         st.Page(DUMP_PAGE, title="Dump"),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from tbp_core.session.workspace import Document, build_error, dataset_of
+from tbp_core.session.workspace import Document, build_error, dataset_of, is_draft
 from ui import state
 from ui.text import literal
 from ui.wording import browser_words
 
 #: Page files, in sidebar order (app.py lists them; links between pages use them).
 UPLOAD_PAGE = "views/upload.py"
+BROWSE_PAGE = "views/browse.py"
 METADATA_PAGE = "views/metadata.py"
 TAGS_PAGE = "views/tags.py"
 DUMP_PAGE = "views/dump.py"
@@ -74,9 +75,19 @@ def require_document() -> Document:
 
 
 def require_dataset(doc: Document) -> None:
-    """Stop the page with the build error when the document has no dataset yet."""
+    """Stop the page with the build error when the document has no dataset yet.
+
+    A draft (values only the user can give are missing) is shown, under a
+    warning naming what to fill in.
+    """
     problem = build_error(doc)
-    if problem is not None:
+    if problem is not None and is_draft(doc):
+        st.warning(
+            f"Draft — not ready for download: {literal(browser_words(problem))}.",
+            icon=":material/edit_note:",
+        )
+        st.page_link(METADATA_PAGE, label="Fill them in on the Metadata page")
+    elif problem is not None:
         st.error(literal(browser_words(problem)))
         st.page_link(METADATA_PAGE, label="Fix it on the Metadata page")
         st.stop()

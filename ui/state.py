@@ -25,14 +25,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import streamlit as st
 
 from tbp_core.building.iods import SeriesContext
 from tbp_core.errors import TbpError
+from tbp_core.fileio.archives import ArchiveLimits, is_zip, zip_sources
 from tbp_core.session.workspace import Document, open_document
 from ui.sessions import QUERY_PARAM, StoredSession, return_freed_memory, store
+
+if TYPE_CHECKING:
+    from tbp_core.session.sharing import DeidentifiedBatch
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 
@@ -44,13 +48,20 @@ UPLOAD_ERRORS = "upload_errors"
 MEMO = "memo"
 #: The key of the stored session this tab is bound to.
 SESSION_KEY = "session_key"
-#: Uploader file id → id of the document it became (None: refused), this tab only.
+#: Uploader file id → ids of the documents it became (several for a ZIP archive,
+#: none when refused), this tab only.
 UPLOAD_ORIGINS = "upload_origins"
 #: How many times the uploader was emptied (its widget key changes each time).
 UPLOADER_GENERATION = "uploader_generation"
 PAGE_STORES = "page_stores"
 #: Widget key of the file uploader before it was first emptied.
 UPLOAD_KEY = "upload_files"
+#: The last de-identified batch (copies and their identifier map), this tab only.
+DEIDENTIFIED = "deidentified_batch"
+#: The PACS to send to (``dicom://AET@HOST:PORT`` or a DICOMweb URL), this tab only.
+SEND_DESTINATION = "send_destination"
+#: Our AE title when sending over DICOM, this tab only.
+SEND_CALLING_AET = "send_calling_aet"
 
 
 class UploadedFile(Protocol):
@@ -241,6 +252,14 @@ def add_file(name: str, data: bytes) -> Document | None:
         The new (or already opened) document; None when the file was refused
         (the message is in :func:`upload_errors`).
     """
+    doc, problem = _open_once(name, data)
+    if problem is not None:
+        upload_errors().append(problem)
+    return doc
+
+
+def _open_once(name: str, data: bytes) -> tuple[Document | None, str | None]:
+    """:func:`add_file` without recording the refusal: the document, or why not."""
     stored = _stored()
     key = _fingerprint(name, data)
     for doc in documents():
@@ -249,20 +268,46 @@ def add_file(name: str, data: bytes) -> Document | None:
             known = stored.fingerprints[doc.id] = _fingerprint(doc.name, doc.data)
         if known == key:
             set_current(doc)
-            return doc
+            return doc, None
     seen: set[str] = st.session_state[SEEN_UPLOADS]
     if key in seen:  # refused before; its message is already shown
-        return None
+        return None, None
     seen.add(key)
     try:
         doc = open_document(name, data, context(), instance_number=_next_instance_number())
     except TbpError as exc:
-        st.session_state[UPLOAD_ERRORS].append(str(exc))
-        return None
+        return None, str(exc)
     stored.fingerprints[doc.id] = key
     documents().append(doc)
     set_current(doc)
-    return doc
+    return doc, None
+
+
+def add_archive(name: str, data: bytes) -> list[Document]:
+    """Open every member of an uploaded ZIP archive as a document named ``name!member``.
+
+    Members are read in memory within the ``TBP_MAX_ZIP_*`` limits
+    (:mod:`tbp_core.fileio.archives`); DICOM members and pictures become
+    documents, the others are listed in :func:`upload_errors` as skipped, with
+    the reason.
+
+    Returns
+    -------
+    list of Document
+        The documents the members became (or already were), in archive order.
+    """
+    opened: list[Document] = []
+    for source in zip_sources(data, name, ArchiveLimits.from_environment()):
+        problem = source.error
+        if source.data is not None:
+            doc, problem = _open_once(source.name, source.data)
+            if doc is not None:
+                opened.append(doc)
+        if problem is not None:
+            message = f"Skipped in the ZIP archive: {source.name} — {problem}"
+            if message not in upload_errors():
+                upload_errors().append(message)
+    return opened
 
 
 def _next_instance_number() -> int:
@@ -308,8 +353,8 @@ def _delete_uploaded_files(file_ids: list[str]) -> None:
         return
 
 
-def _origins() -> dict[str, str | None]:
-    origins: dict[str, str | None] = st.session_state.setdefault(UPLOAD_ORIGINS, {})
+def _origins() -> dict[str, tuple[str, ...]]:
+    origins: dict[str, tuple[str, ...]] = st.session_state.setdefault(UPLOAD_ORIGINS, {})
     return origins
 
 
@@ -320,14 +365,20 @@ def add_upload(file: UploadedFile) -> Document | None:
     -------
     Document or None
         As :func:`add_file`; a chip already seen gives its document without
-        reading the file again.
+        reading the file again. A ZIP archive (:func:`add_archive`) gives the
+        last document of its members.
     """
     origins = _origins()
     if file.file_id in origins:
         known = origins[file.file_id]
-        return next((d for d in documents() if d.id == known), None)
-    doc = add_file(file.name, file.getvalue())
-    origins[file.file_id] = doc.id if doc is not None else None
+        return next((d for d in reversed(documents()) if d.id in known), None)
+    data = file.getvalue()
+    if is_zip(data):
+        docs = add_archive(file.name, data)
+        origins[file.file_id] = tuple(doc.id for doc in docs)
+        return docs[-1] if docs else None
+    doc = add_file(file.name, data)
+    origins[file.file_id] = (doc.id,) if doc is not None else ()
     return doc
 
 
@@ -337,8 +388,8 @@ def drop_removed_uploads(file_ids: Collection[str]) -> None:
     A document stays while another chip still holds it (the same file uploaded twice).
     """
     origins = _origins()
-    gone = {origins.pop(f) for f in [f for f in origins if f not in file_ids]}
-    kept = set(origins.values())
+    gone = {i for f in [f for f in origins if f not in file_ids] for i in origins.pop(f)}
+    kept = {i for ids in origins.values() for i in ids}
     removed = [d for d in documents() if d.id in gone and d.id not in kept]
     for doc in removed:
         _forget(doc)
@@ -368,7 +419,7 @@ def remove(doc: Document) -> None:
     A document that came from an uploader chip takes the uploader's chips with it
     (the uploader is replaced by an empty one; the other documents stay).
     """
-    if doc.id in _origins().values():
+    if any(doc.id in ids for ids in _origins().values()):
         _empty_uploader()
     _forget(doc)
     return_freed_memory()
@@ -390,3 +441,28 @@ def page_store(page: str) -> dict[str, object]:
     """
     stores: dict[str, dict[str, object]] = st.session_state.setdefault(PAGE_STORES, {})
     return stores.setdefault(page, {})
+
+
+def deidentified() -> DeidentifiedBatch | None:
+    """The last de-identified batch of this tab, or None."""
+    batch: DeidentifiedBatch | None = st.session_state.get(DEIDENTIFIED)
+    return batch
+
+
+def set_deidentified(batch: DeidentifiedBatch | None) -> None:
+    """Keep (or, with None, forget) the de-identified batch; the originals are untouched."""
+    st.session_state[DEIDENTIFIED] = batch
+
+
+def send_settings() -> tuple[str, str]:
+    """(destination, calling AE title) as last entered in this tab; empty strings at first."""
+    return (
+        str(st.session_state.get(SEND_DESTINATION, "")),
+        str(st.session_state.get(SEND_CALLING_AET, "")),
+    )
+
+
+def set_send_settings(destination: str, calling_aet: str) -> None:
+    """Remember the send settings for this tab (never written anywhere else)."""
+    st.session_state[SEND_DESTINATION] = destination
+    st.session_state[SEND_CALLING_AET] = calling_aet

@@ -55,6 +55,8 @@ _STYLE = """
 .tbp-dump .owner { color: #8a94a0; }
 .tbp-dump .value, .tbp-hits .value { color: #0f5132; }
 .tbp-dump .count { color: #6b7785; }
+.tbp-dump .uidname { color: #5a3e8a; }
+.tbp-dump .len { color: #8a94a0; }
 .tbp-dump .hit { background: #fff1a8; border-radius: 3px; }
 .tbp-hits .found { font-family: sans-serif; margin-bottom: 0.25rem; }
 .tbp-hits mark { background: #fff1a8; padding: 0 0.25ch; border-radius: 3px; }
@@ -77,6 +79,13 @@ def _head(node: DumpNode) -> str:
         f'<span class="vr">{html_literal(node.vr)}</span> '
         f'<span class="tag">{html_literal(node.tag_text)}</span> '
     )
+
+
+def _extra(node: DumpNode) -> str:
+    """The standard's name of a UI value, and the stored value length (as dcmdump shows)."""
+    text = f' <span class="uidname">= {html_literal(node.uid_name)}</span>' if node.uid_name else ""
+    length = dump.length_text(node)
+    return text + (f' <span class="len"># {html_literal(length)}</span>' if length else "")
 
 
 def anchor(path: str) -> str:
@@ -116,9 +125,12 @@ def _lines(
         head = f"{_head(node)}{_title(node)}"
         if node.vr != "SQ":
             value = html_literal(node.value_text)
-            yield f'<div class="ln{hit}" {line}>{head} <span class="value">{value}</span></div>'
+            yield (
+                f'<div class="ln{hit}" {line}>{head} <span class="value">{value}</span>'
+                f"{_extra(node)}</div>"
+            )
             continue
-        count = f'<span class="count">({node.vm})</span>'
+        count = f'<span class="count">({node.vm})</span>{_extra(node)}'
         if not node.items:
             hidden = " — items below the chosen depth" if node.vm else ""
             yield f'<div class="ln{hit}" {line}>{head}{count}{hidden}</div>'

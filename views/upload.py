@@ -20,7 +20,8 @@ from ui.viewer import cached_thumbnail, show_viewer
 
 #: File name endings the uploader takes; files without one (or with a number, as
 #: UID-named DICOM files have) are taken too and recognised by their content.
-ACCEPTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm", ".dicom")
+#: A .zip archive is opened in memory: each member becomes a document.
+ACCEPTED_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm", ".dicom", ".zip")
 UPLOAD_KEY = "upload_files"
 
 
@@ -35,7 +36,8 @@ def name_problem(name: str) -> str | None:
         return None
     return (
         f"'{name}' is not a PNG, JPEG, TIFF or DICOM file ({suffix} files are not read) — "
-        "upload .png, .jpg, .jpeg, .tif, .tiff or .dcm files, or DICOM files without an extension"
+        "upload .png, .jpg, .jpeg, .tif, .tiff or .dcm files, DICOM files without an extension, "
+        "or a .zip of them"
     )
 
 
@@ -187,7 +189,8 @@ upload_column.file_uploader(
     accept_multiple_files=True,
     key=state.uploader_key(),
     on_change=_on_upload,
-    help="PNG, JPEG or TIFF pictures, or DICOM files (.dcm or no extension); several at once.",
+    help="PNG, JPEG or TIFF pictures, or DICOM files (.dcm or no extension); several at once, "
+    "or a .zip archive of them (each member becomes a document; see them all on Browse).",
 )
 sample_column.button(
     "Load sample images",

@@ -452,13 +452,27 @@ def _text_lines(nodes: Iterable[DumpNode], label: str) -> Iterator[str]:
         yield line.rstrip() + _length_note(node)
 
 
+def length_text(node: DumpNode) -> str:
+    """The stored value length in words: ``"26 bytes"``, ``"undefined length"`` or ``""``.
+
+    Parameters
+    ----------
+    node : DumpNode
+
+    Returns
+    -------
+    str
+        ``""`` when the length is unknown (an element added in memory and never encoded).
+    """
+    if node.length is None:
+        return "undefined length" if node.vr == "SQ" or "encapsulated" in node.value_text else ""
+    return f"{node.length} byte{'' if node.length == 1 else 's'}"
+
+
 def _length_note(node: DumpNode) -> str:
     """The stored value length, as dcmdump shows it after each element."""
-    if node.length is None:
-        return (
-            "  # undefined length" if node.vr == "SQ" or "encapsulated" in node.value_text else ""
-        )
-    return f"  # {node.length} byte{'' if node.length == 1 else 's'}"
+    text = length_text(node)
+    return f"  # {text}" if text else ""
 
 
 def _seed_tag(tag: int) -> str:
