@@ -36,6 +36,7 @@ test: $(STAMP) system-deps lint typecheck
 bench: $(STAMP)
 	$(BIN)/python bench/convert.py --repeats 5
 	$(BIN)/python bench/compress.py --repeats 3
+	$(BIN)/python bench/batch.py --repeats 5
 	$(BIN)/python bench/validate.py
 	$(BIN)/python bench/inspect_speed.py
 	$(BIN)/python bench/app_rerun.py
