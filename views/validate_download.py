@@ -14,9 +14,12 @@ from tbp_core.errors import TbpError
 from tbp_core.session.metadata_ops import fix_place
 from tbp_core.session.workspace import (
     Document,
+    build_error,
     dataset_of,
     export_bytes,
+    export_notes,
     export_zip,
+    is_draft,
     transfer_syntax_choices,
 )
 from tbp_core.standard.formatting import size_text, title_of
@@ -25,9 +28,12 @@ from tbp_core.validation.summary import FILE_META_MODULE, by_module, count_text
 from tbp_core.validation.validate import validate
 from ui import state
 from ui.cache import memo
+from ui.deidentify_panel import deidentify_step
 from ui.dropped import show_dropped_edits
 from ui.layout import METADATA_PAGE, TAGS_PAGE, header, require_dataset, require_document
+from ui.send_panel import send_step
 from ui.text import code, literal
+from ui.wording import browser_words
 
 TS_KEY = "vd_transfer_syntax"
 
@@ -144,8 +150,13 @@ def download_all(doc: Document, syntax: str) -> None:
     if st.button("Prepare zip", key="vd_prepare_all", icon=":material/folder_zip:"):
         noun = "document" if len(docs) == 1 else "documents"
         with st.status(f"Encoding {len(docs)} {noun} and zipping them…") as status:
+            bar = st.progress(0.0, text="Zipping…")
+
+            def zipped(done: int, total: int, name: str) -> None:
+                bar.progress(done / total, text=f"Zipped {done} of {total}: {literal(name)}")
+
             try:
-                prepared["data"] = export_zip(docs, syntax)
+                prepared["data"] = export_zip(docs, syntax, progress=zipped)
             except TbpError as exc:
                 status.update(label="The zip could not be built", state="error")
                 st.error(literal(exc))
@@ -172,12 +183,36 @@ def download_all(doc: Document, syntax: str) -> None:
         st.caption(f"Builds one .dcm per document ({len(docs)} {noun}) in a zip.")
 
 
+def show_export_notes(doc: Document) -> None:
+    """What writing the document as a Part 10 file drops or changes (empty for most)."""
+    try:
+        notes = export_notes(doc)
+    except TbpError:
+        return  # the download itself says why it cannot be written
+    for note in notes:
+        st.caption(f":material/info: {literal(note)}")
+
+
+def show_draft(doc: Document) -> None:
+    """A draft document: what to fill in, and its findings; no download until filled in."""
+    problem = build_error(doc) or ""
+    st.error(
+        f"Not ready for download: {literal(browser_words(problem))}.", icon=":material/edit_note:"
+    )
+    st.page_link(METADATA_PAGE, label="Fill them in on the Metadata page", icon=":material/edit:")
+    st.subheader("Findings")
+    show_report(memo(doc, "report", lambda: validate(dataset_of(doc))))
+    st.stop()
+
+
 header(
     "Validate & Download",
     "What the validator finds in the current document, module by module, and the DICOM "
     "files — built only when you ask.",
 )
 doc = require_document()
+if is_draft(doc):
+    show_draft(doc)
 require_dataset(doc)
 show_dropped_edits(doc, "vd_dismiss_dropped")
 
@@ -189,9 +224,19 @@ with download_column:
     st.subheader("Download")
     syntax = choose_transfer_syntax(doc)
     download_one(doc, syntax)
+    show_export_notes(doc)
     st.divider()
     download_all(doc, syntax)
     st.caption(
         "In the zip, uploaded DICOM files keep their transfer syntax unless "
         "uncompressed is chosen; images use the chosen one."
     )
+
+st.divider()
+deidentify_column, send_column = st.columns(2, gap="large")
+with deidentify_column:
+    st.subheader("De-identify")
+    deidentify_step(doc)
+with send_column:
+    st.subheader("Send to a PACS")
+    send_step(doc)

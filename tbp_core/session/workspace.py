@@ -23,7 +23,7 @@ import io
 import uuid
 import warnings
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any, Literal
@@ -127,6 +127,10 @@ class Document:
         What went wrong reading a damaged DICOM file.
     notices : tuple of str
         What the user should know about the last build.
+    missing : tuple of str
+        Type 1 keywords only the user can give that the last build lacked (a
+        Dermoscopic image's equipment): the dataset is a draft without them,
+        shown but not exported (:func:`build_error` names them).
     revision : int
         Increases with every change; caches key on ``(id, revision)``.
     id : str
@@ -147,11 +151,13 @@ class Document:
     dropped_edits: tuple[DroppedEdit, ...] = ()
     read_warnings: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
     revision: int = 0
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     _dataset: Dataset | None = field(default=None, repr=False)
     _exif_values: dict[str, Any] | None = field(default=None, repr=False)
     _exif_offers: dict[str, Any] | None = field(default=None, repr=False)
+    _draft_problem: str | None = field(default=None, repr=False)
 
     @property
     def output_name(self) -> str:
@@ -268,7 +274,11 @@ def open_document(
 
 
 def _build_image_dataset(document: Document) -> tuple[Dataset, tuple[str, ...]]:
-    """Build an image document's dataset (native Pixel Data) with the document's UIDs."""
+    """Build an image document's dataset (native Pixel Data) with the document's UIDs.
+
+    A draft when values only the user can give are missing: they are left out
+    and recorded on the document (:attr:`Document.missing`).
+    """
     assert document.image is not None
     built = build_instance(
         document.image,
@@ -276,7 +286,9 @@ def _build_image_dataset(document: Document) -> tuple[Dataset, tuple[str, ...]]:
         document.metadata,
         document.context,
         instance_number=document.instance_number,
+        draft=True,
     )
+    document.missing, document._draft_problem = built.missing, built.problem
     ds = built.dataset
     ds.SOPInstanceUID = document.sop_instance_uid
     if "FrameOfReferenceUID" in ds and "FrameOfReferenceUID" not in document.metadata:
@@ -334,8 +346,9 @@ def dataset_of(document: Document) -> Dataset:
     Raises
     ------
     TbpError
-        When an image's metadata cannot make a valid instance of its IOD
-        (e.g. a Dermoscopic image without the dermatoscope's details).
+        When an image's metadata cannot make a valid instance of its IOD. A
+        Dermoscopic image without the dermatoscope's details is built as a
+        draft instead (see :attr:`Document.missing`).
     """
     if document._dataset is None:
         if document.kind == "dicom":
@@ -352,12 +365,21 @@ def dataset_of(document: Document) -> Dataset:
 
 
 def build_error(document: Document) -> str | None:
-    """The message that stops the document's dataset being built, or None."""
+    """The message that stops the document being exported, or None.
+
+    Either the refusal that stops its dataset being built, or, for a draft
+    (:attr:`Document.missing`), the values still to fill in.
+    """
     try:
         dataset_of(document)
     except TbpError as exc:
         return str(exc)
-    return None
+    return document._draft_problem
+
+
+def is_draft(document: Document) -> bool:
+    """Whether the document's dataset is a draft (built, shown, but not exportable)."""
+    return build_error(document) is not None and document._dataset is not None
 
 
 def set_iod(document: Document, iod: IodSpec) -> None:
@@ -488,6 +510,8 @@ def export_bytes(document: Document, transfer_syntax: str = "explicit-le") -> by
     ds = dataset_of(document)
     if document.kind == "image":
         assert document.image is not None
+        if document._draft_problem is not None:
+            raise ConversionError(document._draft_problem)
         if transfer_syntax not in TRANSFER_SYNTAXES:
             transfer_syntax = "explicit-le"
         out = _detached(ds)
@@ -543,8 +567,26 @@ def export_notes(document: Document) -> tuple[str, ...]:
 
 
 @guarded("export")
-def export_zip(documents: Sequence[Document], transfer_syntax: str = "explicit-le") -> bytes:
+def export_zip(
+    documents: Sequence[Document],
+    transfer_syntax: str = "explicit-le",
+    progress: Callable[[int, int, str], None] | None = None,
+) -> bytes:
     """All documents as DICOM files in one zip (names made unique).
+
+    Parameters
+    ----------
+    documents : sequence of Document
+    transfer_syntax : str
+        As for :func:`export_bytes`; DICOM documents keep theirs unless it is
+        ``"explicit-le"``.
+    progress : callable, optional
+        Called as ``progress(done, total, name)`` after each file is written
+        (``done`` from 1 to ``total``; ``name`` its name in the zip).
+
+    Returns
+    -------
+    bytes
 
     Raises
     ------
@@ -553,13 +595,16 @@ def export_zip(documents: Sequence[Document], transfer_syntax: str = "explicit-l
     """
     buffer = io.BytesIO()
     used: set[str] = set()
+    total = len(documents)
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for document in documents:
+        for done, document in enumerate(documents, start=1):
             name = unique_name(document.output_name, used)
             syntax = transfer_syntax
             if document.kind == "dicom" and syntax != "explicit-le":
                 syntax = KEEP_TRANSFER_SYNTAX
             archive.writestr(name, export_bytes(document, syntax))
+            if progress is not None:
+                progress(done, total, name)
     return buffer.getvalue()
 
 
@@ -576,6 +621,7 @@ __all__ = [
     "export_bytes",
     "export_notes",
     "export_zip",
+    "is_draft",
     "open_document",
     "set_iod",
     "set_metadata",

@@ -38,6 +38,7 @@ from tbp_core.standard.vr import (
     InvalidValueError,
     check_vm,
     is_empty,
+    length_problem,
     split_values,
     vm_bounds,
 )
@@ -410,6 +411,9 @@ def _text(vr: str, value: Any) -> str:
     text = text.rstrip() if vr in ("LT", "ST", "UT") else text.strip()
     if vr not in SINGLE_VALUE_VRS and "\\" in text:
         raise InvalidValueError(f"{text!r} contains a backslash, which separates values in {vr}")
+    too_long = length_problem(vr, text)
+    if too_long:
+        raise InvalidValueError(f"{text!r} is not valid {vr} text: {too_long}")
     _validate(vr, text, f"valid {vr} text")
     return text
 

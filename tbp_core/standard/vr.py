@@ -55,6 +55,7 @@ __all__ = [
     "dictionary_vr",
     "is_binary",
     "is_empty",
+    "length_problem",
     "split_values",
     "stored_text",
     "value_problem",
@@ -147,6 +148,27 @@ def is_empty(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip() == ""
     return isinstance(value, list | tuple | MultiValue | DicomSequence) and len(value) == 0
+
+
+def length_problem(vr: str, text: str) -> str:
+    """Why ``text`` is too long for one value of ``vr`` (:data:`MAX_LENGTHS`), or ``""``.
+
+    Parameters
+    ----------
+    vr : str
+    text : str
+        One value, as it would be stored.
+
+    Returns
+    -------
+    str
+        ``"80 characters, LO allows at most 64 characters"``; ``""`` when the
+        text fits or the VR has no maximum.
+    """
+    limit = MAX_LENGTHS.get(vr)
+    if limit is None or len(text) <= limit:
+        return ""
+    return f"{len(text)} characters, {vr} allows at most {limit} characters"
 
 
 def stored_text(value: Any) -> str:

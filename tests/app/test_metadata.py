@@ -399,3 +399,20 @@ def test_upload_page_then_metadata_page_for_the_uploaded_png(tmp_path: Path) -> 
     target.write_bytes(workspace.export_bytes(doc))
     assert str(pydicom.dcmread(target).PatientName) == "Müller^Zoë"
     assert dciodvfy(target).errors == ()
+
+
+def test_an_over_long_lo_value_is_refused_at_typing_and_kept() -> None:
+    at = _app()
+    doc = _samples_on_metadata_page(at)
+    _type(at, "meta_PatientID", "TBP-0042")
+    too_long = "L" * 80
+    _type(at, "meta_StudyDescription", too_long)
+    assert at.text_input(key="meta_StudyDescription").value == too_long
+    [message] = [c for c in _captions(at) if "StudyDescription" in c and "LO" in c]
+    assert "80 characters, LO allows at most 64 characters" in message
+    assert message.startswith(":red[") and "the document keeps its value" in message
+    assert "StudyDescription" not in doc.metadata
+    assert "StudyDescription" not in workspace.dataset_of(doc)
+    _type(at, "meta_StudyDescription", "L" * 64)  # the longest value LO allows
+    assert workspace.dataset_of(doc).StudyDescription == "L" * 64
+    assert not any("allows at most" in c for c in _captions(at))

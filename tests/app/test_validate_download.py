@@ -9,6 +9,7 @@ so a test reads exactly what the button's URL would serve.
 from __future__ import annotations
 
 import io
+import socket
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -376,3 +377,97 @@ def test_an_edit_a_metadata_change_drops_is_shown_until_dismissed(at: AppTest) -
     at.switch_page(UPLOAD_PAGE).run()
     at.switch_page(TAGS_PAGE).run()
     assert not any("no longer appl" in w for w in _warnings(at))
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on (bound, then closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_deidentify_the_png_document_downloads_without_the_name(
+    at: AppTest, served: Served
+) -> None:
+    _upload(at, PNG)
+    _fill_patient_name(at)
+    doc = _current(at)
+    _validate_page(at)
+    at.checkbox(key="vd_deid_dates").check().run()
+    at.checkbox(key="vd_deid_shifted-dates").check().run()  # the two exclude each other
+    assert not at.checkbox(key="vd_deid_dates").value
+    at.text_input(key="vd_deid_patient_id").set_value("TBP-0099").run()
+    at.button(key="vd_deid_run").click().run()
+    assert not at.exception, at.exception
+    assert not _errors_on_page(at)
+    payload, file_name = _downloaded(at, served, "Download de-identified DICOM")
+    assert file_name == doc.output_name
+    written = pydicom.dcmread(io.BytesIO(payload))
+    assert written.PatientIdentityRemoved == "YES"
+    assert str(written.PatientName) == "TBP-0099"
+    assert "Müller" not in payload.decode("utf-8", "replace")
+    assert written.LongitudinalTemporalInformationModified == "MODIFIED"
+    # What changed is listed, the notices shown, the map offered with its warning.
+    [changes] = [e for e in at.expander if e.label.startswith(doc.output_name)]
+    table = changes.dataframe[0].value
+    assert "PatientName" in set(table["Attribute"])
+    assert any("BurnedInAnnotation" in w.value for w in at.warning)
+    mapping, _ = _downloaded(at, served, "Download map (.csv)")
+    assert NAME in mapping.decode("utf-8")
+    assert any("re-identify" in w.value for w in at.warning)
+    # The document itself is unchanged until the copy is kept as a new one.
+    assert str(dataset_of(doc).PatientName) == NAME
+    at.button(key="vd_deid_keep").click().run()
+    assert not at.exception, at.exception
+    assert len(_documents(at)) == 2 and str(dataset_of(doc).PatientName) == NAME
+    kept = _current(at)
+    assert kept.name.endswith("_deid.dcm")
+    assert dataset_of(kept).PatientIdentityRemoved == "YES"
+
+
+def test_send_to_an_unreachable_server_shows_one_error_and_the_app_keeps_running(
+    at: AppTest,
+) -> None:
+    _upload(at, PNG)
+    _validate_page(at)
+    at.text_input(key="vd_send_destination").set_value(
+        f"dicom://PACS@127.0.0.1:{_closed_port()}"
+    ).run()
+    at.button(key="vd_send_run").click().run()
+    assert not at.exception, at.exception
+    [error] = _errors_on_page(at)
+    assert "could not be reached" in error and "\n" not in error
+    at.button(key="vd_send_verify").click().run()
+    assert not at.exception, at.exception
+    assert len(_errors_on_page(at)) == 1
+    # The settings stay for the session, across pages.
+    at.switch_page(UPLOAD_PAGE).run()
+    _validate_page(at)
+    assert at.text_input(key="vd_send_destination").value.startswith("dicom://PACS@127.0.0.1:")
+    at.text_input(key="vd_send_destination").set_value("ftp://nowhere").run()
+    at.button(key="vd_send_verify").click().run()
+    assert not at.exception, at.exception
+    [error] = _errors_on_page(at)
+    assert "is not understood" in error
+
+
+def test_a_dermoscopic_png_without_equipment_is_a_draft_on_every_page(at: AppTest) -> None:
+    _upload(at, LESION)
+    doc = _current(at)
+    doc.iod = DERMOSCOPIC
+    doc.touch()
+    for page in (TAGS_PAGE, "views/dump.py", "views/structure.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        assert not at.error, (page, [e.value for e in at.error])
+        [draft] = [w.value for w in at.warning if "Draft" in w.value]
+        assert "Device Serial Number" in shown(draft) and "Metadata page" in shown(draft)
+    _validate_page(at)
+    [refusal] = _errors_on_page(at)
+    assert "Device Serial Number" in shown(refusal)
+    findings = " ".join(m.value for m in at.markdown)
+    for keyword in ("Manufacturer", "ManufacturerModelName", "DeviceSerialNumber"):
+        assert f"**{keyword}**" in shown(findings)
+    assert not at.download_button
+    assert not any(b.key and b.key.startswith("vd_") for b in at.button)

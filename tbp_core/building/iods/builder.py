@@ -84,6 +84,10 @@ class BuiltInstance:
     dataset: Dataset
     exif: ExifResult
     notices: tuple[str, ...] = field(default_factory=tuple)
+    #: Type 1 attributes a draft build left out (empty for a complete build).
+    missing: tuple[str, ...] = ()
+    #: The refusal a complete build would have raised for them, else None.
+    problem: str | None = None
 
 
 def build_instance(
@@ -96,6 +100,7 @@ def build_instance(
     include_gps: bool = False,
     include_device_identity: bool = False,
     include_maker_note: bool = False,
+    draft: bool = False,
 ) -> BuiltInstance:
     """Build the dataset of one instance of ``iod`` from an image and metadata.
 
@@ -119,6 +124,12 @@ def build_instance(
         Whether the camera owner and body/lens serial numbers may be written.
     include_maker_note : bool
         Whether the vendor's opaque EXIF MakerNote may be written.
+    draft : bool
+        Build even when Type 1 values only the user can give are missing (a
+        Dermoscopic image's equipment): they are left out of the dataset and
+        named in :attr:`BuiltInstance.missing`, for the user to see (a
+        validator reports them as missing Type 1 attributes). A draft is not
+        for export.
 
     Returns
     -------
@@ -127,10 +138,15 @@ def build_instance(
     Raises
     ------
     ConversionError
-        If the image or metadata cannot make a valid instance of ``iod``.
+        If the image or metadata cannot make a valid instance of ``iod``
+        (missing user values only when ``draft`` is False).
     """
     _check_pixels_fit(image, iod)
     _check_user_metadata(metadata, iod)
+    missing = _missing_user_values(metadata, iod)
+    problem = _missing_problem(missing)
+    if problem is not None and not draft:
+        raise ConversionError(problem)
     notices = list(image.notices)
 
     exif = map_exif(
@@ -169,8 +185,13 @@ def build_instance(
     ds.SOPClassUID = iod.sop_class_uid
     ds.SOPInstanceUID = generate_uid()
     _set_character_set(ds)
+    for keyword in missing:  # a draft: left out (a camera's EXIF Make is not the dermatoscope's)
+        if keyword in ds:
+            del ds[keyword]
     notices.extend(_foreign_attribute_notices(user_values, allowed, iod))
-    return BuiltInstance(dataset=ds, exif=exif, notices=tuple(notices))
+    return BuiltInstance(
+        dataset=ds, exif=exif, notices=tuple(notices), missing=tuple(missing), problem=problem
+    )
 
 
 def _apply_exif(ds: Dataset, values: Mapping[str, Any]) -> None:
@@ -208,15 +229,25 @@ def _check_user_metadata(metadata: Mapping[str, Any], iod: IodSpec) -> None:
             f"Modality '{modality}' is not allowed for {iod.title}: it must be "
             f"'{iod.modality}' — remove Modality from the metadata"
         )
-    if iod is DERMOSCOPIC:
-        missing = [k for k in DERMOSCOPIC_EQUIPMENT if not str(metadata.get(k) or "").strip()]
-        if missing:
-            sets = " ".join(f"--set {k}=..." for k in missing)
-            raise ConversionError(
-                "a Dermoscopic Photography Image needs the dermatoscope's Enhanced General "
-                f"Equipment values, missing: {', '.join(missing)} — add them to the "
-                f"template or pass {sets}"
-            )
+
+
+def _missing_user_values(metadata: Mapping[str, Any], iod: IodSpec) -> list[str]:
+    """Type 1 attributes only the user can give that ``metadata`` lacks (in table order)."""
+    if iod is not DERMOSCOPIC:
+        return []
+    return [k for k in DERMOSCOPIC_EQUIPMENT if not str(metadata.get(k) or "").strip()]
+
+
+def _missing_problem(missing: list[str]) -> str | None:
+    """The refusal for missing user values, naming them and the fix; None when none are."""
+    if not missing:
+        return None
+    sets = " ".join(f"--set {k}=..." for k in missing)
+    return (
+        "a Dermoscopic Photography Image needs the dermatoscope's Enhanced General "
+        f"Equipment values, missing: {', '.join(missing)} — add them to the "
+        f"template or pass {sets}"
+    )
 
 
 def _instance_number(first: Any, position: int) -> int:

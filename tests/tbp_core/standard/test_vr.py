@@ -55,7 +55,7 @@ def test_fl_is_rounded_to_single_precision() -> None:
         ("Rows", 70000, "out of range for US (0 to 65535)"),
         ("PatientSize", "nan", "is not a finite number"),
         ("PatientSex", "a-b", "is not a valid code string (CS"),
-        ("PatientID", "x" * 65, "is not valid LO text (LO, at most 64 characters)"),
+        ("PatientID", "x" * 65, "is not valid LO text: 65 characters, LO allows at most 64"),
         ("PatientID", "a\\b", "has 2 values, expected 1 value (VM 1)"),
         ("PixelSpacing", "0.1", "has 1 value, expected 2 values (VM 2)"),
         ("PatientName", "Doe, Jane", "'Doe^Jane'"),
