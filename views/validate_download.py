@@ -11,14 +11,12 @@ from __future__ import annotations
 import streamlit as st
 
 from tbp_core.errors import TbpError
+from tbp_core.session.export import export_bytes, export_notes, export_zip
 from tbp_core.session.metadata_ops import fix_place
 from tbp_core.session.workspace import (
     Document,
     build_error,
     dataset_of,
-    export_bytes,
-    export_notes,
-    export_zip,
     is_draft,
     transfer_syntax_choices,
 )

@@ -24,12 +24,9 @@ from pydicom.dataset import Dataset
 from tbp_core.errors import TbpError
 from tbp_core.fileio import dicomio
 from tbp_core.fileio.part10 import make_writable
+from tbp_core.session.export import export_bytes
 from tbp_core.session.names import unique_name
-from tbp_core.session.workspace import (
-    Document,
-    build_error,
-    export_bytes,
-)
+from tbp_core.session.workspace import Document, build_error
 from tbp_core.sharing.deidentify import Deidentified, DeidentifyOptions, deidentify
 from tbp_core.sharing.identifiers import IdentifierMap
 from tbp_core.standard import vr as vrs

@@ -9,8 +9,8 @@ document keeps the file's bytes and the dataset read from them. Tag edits are
 recorded on both kinds and replayed after a rebuild, so metadata and tag edits
 never undo each other; an edit that no longer applies is kept as a
 :class:`DroppedEdit` for the user to see. Exports (Part 10 bytes, a zip of the
-batch) serialise the document's current dataset, the one the app shows, and
-are built only when asked.
+batch, in :mod:`tbp_core.session.export`) serialise the document's current
+dataset, the one the app shows, and are built only when asked.
 
 Nothing here touches the disk or imports streamlit: the web app keeps
 documents in its session state, the tests drive them directly.
@@ -18,22 +18,18 @@ documents in its session state, the tests drive them directly.
 
 from __future__ import annotations
 
-import copy
-import io
 import uuid
 import warnings
-import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
 from typing import Any, Literal
 
-from pydicom.dataelem import DataElement
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 from tbp_core.boundary import guarded
-from tbp_core.building.codecs import TRANSFER_SYNTAXES, available_transfer_syntaxes, encode
+from tbp_core.building.codecs import available_transfer_syntaxes
 from tbp_core.building.convert import dicom_file_name
 from tbp_core.building.iods import (
     SECONDARY_CAPTURE,
@@ -45,9 +41,8 @@ from tbp_core.building.iods import (
 from tbp_core.errors import ConversionError, DicomReadError, TbpError
 from tbp_core.fileio import dicomio
 from tbp_core.fileio.access import text_value
-from tbp_core.fileio.part10 import make_writable
 from tbp_core.inspection import tags
-from tbp_core.session.names import safe_basename, unique_name
+from tbp_core.session.names import safe_basename
 from tbp_core.sources.exif import map_exif
 from tbp_core.sources.images import AlphaPolicy, SourceImage, load_image
 
@@ -456,158 +451,6 @@ def transfer_syntax_choices(document: Document) -> list[tuple[str, str]]:
     return [(c.name, c.description) for c in available_transfer_syntaxes(document.image)]
 
 
-def _copy_elements(source: Dataset, target: Dataset) -> None:
-    """Put copies of ``source``'s top-level elements (sharing their values) in ``target``."""
-    for listed in source.elements():
-        element = source.get_item(listed.tag)  # reads a deferred value
-        target[listed.tag] = copy.copy(element) if isinstance(element, DataElement) else element
-
-
-def _detached(ds: Dataset) -> Dataset:
-    """A copy of ``ds`` whose top-level elements and file meta can change alone.
-
-    Element objects are copied, their values shared: encoding the copy's Pixel
-    Data or writing its file meta leaves ``ds`` as it was. Deferred values are
-    read (writing reads them anyway); raw elements stay raw.
-    """
-    copied = Dataset()
-    implicit, little = ds.original_encoding
-    if implicit is not None and little is not None:
-        copied.set_original_encoding(implicit, little, ds.original_character_set)
-    _copy_elements(ds, copied)
-    meta = getattr(ds, "file_meta", None)
-    if meta is not None:
-        copied_meta = FileMetaDataset()
-        _copy_elements(meta, copied_meta)
-        copied.file_meta = copied_meta
-    return copied
-
-
-@guarded("export")
-def export_bytes(document: Document, transfer_syntax: str = "explicit-le") -> bytes:
-    """The document's current dataset as a DICOM Part 10 file.
-
-    What is written is the dataset the app shows (:func:`dataset_of`): the
-    same elements and UIDs, in the chosen transfer syntax, with the file meta
-    written afresh. The document is not changed, so exporting twice gives the
-    same file.
-
-    Parameters
-    ----------
-    document : Document
-    transfer_syntax : str
-        A name from :func:`transfer_syntax_choices`.
-
-    Returns
-    -------
-    bytes
-
-    Raises
-    ------
-    TbpError
-        When the dataset cannot be built or encoded that way.
-    """
-    ds = dataset_of(document)
-    if document.kind == "image":
-        assert document.image is not None
-        if document._draft_problem is not None:
-            raise ConversionError(document._draft_problem)
-        if transfer_syntax not in TRANSFER_SYNTAXES:
-            transfer_syntax = "explicit-le"
-        out = _detached(ds)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            encode(out, document.image, transfer_syntax)
-            return dicomio.to_bytes(out)
-    uids = {"SOPClassUID": 0x00080016, "SOPInstanceUID": 0x00080018}
-    missing = [k for k, tag in uids.items() if not text_value(ds, tag)]
-    if missing:
-        raise ConversionError(
-            f"'{document.name}' has no readable {' or '.join(missing)}, which a DICOM file "
-            "needs — add or re-enter it on the Tags page"
-        )
-    current = getattr(ds, "file_meta", Dataset()).get("TransferSyntaxUID")
-    if current is not None and not UID(str(current)).is_transfer_syntax:
-        raise ConversionError(
-            f"'{document.name}' is encoded in transfer syntax {current}, which pydicom "
-            "cannot write or decompress — keep the original file"
-        )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = _detached(ds)
-        make_writable(out)
-        if transfer_syntax == "explicit-le" and current is not None and current.is_compressed:
-            try:
-                out.decompress(generate_instance_uid=False)
-            except Exception as exc:  # codec plugins raise many types
-                raise ConversionError(
-                    f"'{document.name}' could not be decompressed ({exc}) — download it as read"
-                ) from exc
-        return dicomio.to_bytes(out)
-
-
-def export_notes(document: Document) -> tuple[str, ...]:
-    """What exporting a DICOM document drops or changes to make a valid Part 10 file.
-
-    Parameters
-    ----------
-    document : Document
-
-    Returns
-    -------
-    tuple of str
-        One note per kind of change (:func:`tbp_core.fileio.part10.make_writable`);
-        empty for image documents and clean files.
-    """
-    if document.kind != "dicom":
-        return ()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return make_writable(_detached(dataset_of(document)))
-
-
-@guarded("export")
-def export_zip(
-    documents: Sequence[Document],
-    transfer_syntax: str = "explicit-le",
-    progress: Callable[[int, int, str], None] | None = None,
-) -> bytes:
-    """All documents as DICOM files in one zip (names made unique).
-
-    Parameters
-    ----------
-    documents : sequence of Document
-    transfer_syntax : str
-        As for :func:`export_bytes`; DICOM documents keep theirs unless it is
-        ``"explicit-le"``.
-    progress : callable, optional
-        Called as ``progress(done, total, name)`` after each file is written
-        (``done`` from 1 to ``total``; ``name`` its name in the zip).
-
-    Returns
-    -------
-    bytes
-
-    Raises
-    ------
-    TbpError
-        Naming the first document that cannot be written.
-    """
-    buffer = io.BytesIO()
-    used: set[str] = set()
-    total = len(documents)
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for done, document in enumerate(documents, start=1):
-            name = unique_name(document.output_name, used)
-            syntax = transfer_syntax
-            if document.kind == "dicom" and syntax != "explicit-le":
-                syntax = KEEP_TRANSFER_SYNTAX
-            archive.writestr(name, export_bytes(document, syntax))
-            if progress is not None:
-                progress(done, total, name)
-    return buffer.getvalue()
-
-
 __all__ = [
     "IMAGE_SUFFIXES",
     "KEEP_TRANSFER_SYNTAX",
@@ -618,9 +461,6 @@ __all__ = [
     "build_error",
     "dataset_of",
     "dismiss_dropped_edits",
-    "export_bytes",
-    "export_notes",
-    "export_zip",
     "is_draft",
     "open_document",
     "set_iod",

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from tbp_core.building.iods import DERMOSCOPIC
 from tbp_core.building.metadata import parse_template, template_to_json
-from tbp_core.session import workspace
+from tbp_core.session import export, workspace
 from tbp_core.session.workspace import Document
 from tests.conftest import DATA, ROOT
 from tests.referee import dciodvfy
@@ -139,7 +139,7 @@ def test_patient_name_parts_reach_the_exported_dicom_and_dciodvfy_is_content(
     assert doc.metadata["PatientName"] == "Family^Given^Middle"
     assert at.text_input(key=FAMILY).value == "Family"
     target = tmp_path / doc.output_name
-    target.write_bytes(workspace.export_bytes(doc))
+    target.write_bytes(export.export_bytes(doc))
     ds = pydicom.dcmread(target)
     assert str(ds.PatientName) == "Family^Given^Middle"
     assert dciodvfy(target).errors == ()
@@ -296,7 +296,7 @@ def test_anatomic_region_picker_with_laterality(tmp_path: Path) -> None:
     assert item["CodeMeaning"] == "Skin of back" and "AnatomicRegionModifierSequence" not in item
     assert at.selectbox(key="meta_AnatomicRegionSequence_laterality").value == ""
     target = tmp_path / doc.output_name
-    target.write_bytes(workspace.export_bytes(doc))
+    target.write_bytes(export.export_bytes(doc))
     assert dciodvfy(target).errors == ()
 
 
@@ -321,7 +321,7 @@ def test_dermoscopic_without_equipment_renders_the_form_and_is_fixed_here(
     assert not at.error
     assert at.selectbox(key="meta_RecognizableVisualFeatures").value == "NO"
     target = tmp_path / lesion.output_name
-    target.write_bytes(workspace.export_bytes(lesion))
+    target.write_bytes(export.export_bytes(lesion))
     assert dciodvfy(target).errors == ()
 
 
@@ -352,7 +352,7 @@ def test_a_dicom_document_is_prefilled_and_edited_as_tags(name: str) -> None:
     _type(at, FAMILY, "Edited")
     assert str(workspace.dataset_of(doc).PatientName).startswith("Edited")
     assert doc.edits and doc.edits[-1][1].keyword == "PatientName"
-    exported = pydicom.dcmread(io.BytesIO(workspace.export_bytes(doc, "keep")))
+    exported = pydicom.dcmread(io.BytesIO(export.export_bytes(doc, "keep")))
     assert str(exported.PatientName).startswith("Edited")
 
 
@@ -396,7 +396,7 @@ def test_upload_page_then_metadata_page_for_the_uploaded_png(tmp_path: Path) -> 
     at.switch_page(UPLOAD_PAGE).run()
     assert not at.exception
     target = tmp_path / doc.output_name
-    target.write_bytes(workspace.export_bytes(doc))
+    target.write_bytes(export.export_bytes(doc))
     assert str(pydicom.dcmread(target).PatientName) == "Müller^Zoë"
     assert dciodvfy(target).errors == ()
 

@@ -9,7 +9,7 @@ import pydicom
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tbp_core.session import workspace
+from tbp_core.session import export, workspace
 from tbp_core.session.workspace import Document
 from tests.conftest import DATA, ROOT
 from ui.layout import TAGS_PAGE
@@ -79,7 +79,7 @@ def _successes(at: AppTest) -> list[str]:
 
 
 def _exported(at: AppTest) -> pydicom.Dataset:
-    data = workspace.export_bytes(_document(at), workspace.KEEP_TRANSFER_SYNTAX)
+    data = export.export_bytes(_document(at), workspace.KEEP_TRANSFER_SYNTAX)
     return pydicom.dcmread(io.BytesIO(data))
 
 

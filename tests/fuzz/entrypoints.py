@@ -23,6 +23,7 @@ from tbp_core.errors import TbpError
 from tbp_core.fileio import dicomio
 from tbp_core.inspection import dump, explain, tags
 from tbp_core.inspection.preview import preview_document
+from tbp_core.session import export as exports
 from tbp_core.session import workspace
 from tbp_core.validation.validate import validate
 
@@ -61,7 +62,7 @@ def _steps(name: str, data: bytes) -> Iterator[tuple[str, Callable[[dict[str, An
         yield "convert", lambda s: convert_image(data, name, {}, new_series_context())
         yield "read", lambda s: s.update(doc=workspace.open_document(name, data, s["ctx"]))
         yield "preview", lambda s: preview_document(s["doc"])
-        yield "export", lambda s: workspace.export_bytes(s["doc"])
+        yield "export", lambda s: exports.export_bytes(s["doc"])
         return
 
     def read(s: dict[str, Any]) -> None:
@@ -87,8 +88,8 @@ def _steps(name: str, data: bytes) -> Iterator[tuple[str, Callable[[dict[str, An
             dicomio.write(ds, io.BytesIO())
 
     def export(s: dict[str, Any]) -> None:
-        workspace.export_bytes(s["doc"])
-        workspace.export_bytes(s["doc"], workspace.KEEP_TRANSFER_SYNTAX)
+        exports.export_bytes(s["doc"])
+        exports.export_bytes(s["doc"], workspace.KEEP_TRANSFER_SYNTAX)
 
     yield "read", read
     yield "dump", dump_all

@@ -15,7 +15,7 @@ import pytest
 
 from tbp_core.building.iods import new_series_context
 from tbp_core.fileio import dicomio
-from tbp_core.session import workspace
+from tbp_core.session import export, workspace
 from tests.fuzz.entrypoints import run_case
 
 FUZZ = Path(__file__).resolve().parent.parent / "data" / "fuzz"
@@ -48,20 +48,20 @@ def test_sop_class_with_wrong_vr_is_refused_in_one_line_on_export() -> None:
     data = (FUZZ / "sopclass-FD.dcm").read_bytes()
     document = workspace.open_document("sopclass-FD.dcm", data, new_series_context())
     with pytest.raises(Exception, match=r"has no readable SOPClassUID") as caught:
-        workspace.export_bytes(document)
+        export.export_bytes(document)
     assert "\n" not in str(caught.value)
 
 
 def test_command_group_and_stray_item_are_dropped_with_a_note() -> None:
     data = (FUZZ / "command-group.dcm").read_bytes()
     document = workspace.open_document("command-group.dcm", data, new_series_context())
-    notes = workspace.export_notes(document)
+    notes = export.export_notes(document)
     assert notes == (
         "dropped (0000,0000), (0000,0100): command-group elements belong to network "
         "messages, not files",
         "dropped (FFFE,E000): item and delimiter tags are not elements",
     )
-    written = dicomio.read(workspace.export_bytes(document))
+    written = dicomio.read(export.export_bytes(document))
     assert [t for t in written.keys() if t >> 16 in (0, 0xFFFE)] == []  # noqa: SIM118
     assert written.SOPInstanceUID == "1.2.3.4"
 

@@ -10,7 +10,7 @@ import pytest
 
 from tbp_core.building.iods import DERMOSCOPIC, new_series_context
 from tbp_core.inspection import tags
-from tbp_core.session import formfields, metadata_ops, workspace
+from tbp_core.session import export, formfields, metadata_ops, workspace
 from tbp_core.validation.findings import Finding
 from tbp_core.validation.summary import FILE_META_MODULE
 from tbp_core.validation.validate import validate
@@ -75,7 +75,7 @@ def test_a_dicom_value_is_a_tag_edit_or_a_refusal(ct: workspace.Document) -> Non
     # nothing to do is not a refusal, and records no edit
     assert metadata_ops.apply_value(ct, "PatientComments", None).applied
     assert len(ct.edits) == 1
-    written = pydicom.dcmread(io.BytesIO(workspace.export_bytes(ct, "keep")))
+    written = pydicom.dcmread(io.BytesIO(export.export_bytes(ct, "keep")))
     assert written.PatientID == "TBP-1" and written.StudyDate == "20040119"
     assert metadata_ops.current_value(ct, _field(ct, "PatientID")) == "TBP-1"
 

@@ -12,7 +12,7 @@ import pytest
 from tbp_core.building.iods import DERMOSCOPIC, build_instance, new_series_context
 from tbp_core.building.iods.builder import DERMOSCOPIC_EQUIPMENT
 from tbp_core.errors import ConversionError, TbpError
-from tbp_core.session import sharing, workspace
+from tbp_core.session import export, sharing, workspace
 from tbp_core.standard import vr as vrs
 from tbp_core.validation.validate import validate
 from tests.conftest import ROOT
@@ -86,13 +86,13 @@ def test_a_dermoscopic_image_without_equipment_is_a_draft_validate_names() -> No
     problem = workspace.build_error(lesion)
     assert problem is not None and "DeviceSerialNumber" in problem
     with pytest.raises(ConversionError, match="Enhanced General Equipment"):
-        workspace.export_bytes(lesion)
+        export.export_bytes(lesion)
     missing = {f.keyword for f in validate(ds).findings if f.code == "type1-missing"}
     assert missing == set(DERMOSCOPIC_EQUIPMENT)
     workspace.set_metadata(lesion, {k: "TBP device 1" for k in DERMOSCOPIC_EQUIPMENT})
     assert not workspace.is_draft(lesion) and lesion.missing == ()
     assert workspace.dataset_of(lesion).DeviceSerialNumber == "TBP device 1"
-    assert workspace.export_bytes(lesion)
+    assert export.export_bytes(lesion)
 
 
 def test_a_complete_build_still_refuses_missing_equipment() -> None:
@@ -107,7 +107,7 @@ def test_a_complete_build_still_refuses_missing_equipment() -> None:
 def test_export_zip_reports_each_file() -> None:
     first, second = _named(), _named("Roe^Richard", "P-2")
     calls: list[tuple[int, int, str]] = []
-    data = workspace.export_zip([first, second], progress=lambda *a: calls.append(a))
+    data = export.export_zip([first, second], progress=lambda *a: calls.append(a))
     assert calls == [(1, 2, "regional_back.dcm"), (2, 2, "regional_back_2.dcm")]
     assert zipfile.ZipFile(io.BytesIO(data)).namelist() == [name for _, _, name in calls]
 

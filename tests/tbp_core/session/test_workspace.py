@@ -18,7 +18,7 @@ from tbp_core.building.iods import (
 )
 from tbp_core.errors import ConversionError, TbpError
 from tbp_core.inspection import tags
-from tbp_core.session import workspace
+from tbp_core.session import export, workspace
 from tbp_core.standard import anatomy
 from tests.conftest import DATA, ROOT
 from tests.referee import dciodvfy
@@ -89,7 +89,7 @@ def test_image_export_is_valid_in_every_transfer_syntax(
     names = [name for name, _ in workspace.transfer_syntax_choices(image_doc)]
     assert names[0] == "explicit-le" and "rle" in names
     for name in names:
-        target = _write(tmp_path, f"{name}.dcm", workspace.export_bytes(image_doc, name))
+        target = _write(tmp_path, f"{name}.dcm", export.export_bytes(image_doc, name))
         ds = pydicom.dcmread(target)
         assert str(ds.PatientName) == "Müller^Zoë"
         assert dciodvfy(target).errors == (), name
@@ -102,7 +102,7 @@ def test_iod_choice_and_build_errors(image_doc: workspace.Document) -> None:
     problem = workspace.build_error(image_doc)
     assert problem is not None and "DeviceSerialNumber" in problem
     with pytest.raises(TbpError):
-        workspace.export_bytes(image_doc)
+        export.export_bytes(image_doc)
     workspace.set_metadata(
         image_doc,
         {
@@ -128,7 +128,7 @@ def test_dicom_document_edit_and_export(dicom_doc: workspace.Document) -> None:
     assert dicom_doc.kind == "dicom" and dicom_doc.output_name == "CT_small.dcm"
     assert workspace.apply_tag_edit(dicom_doc, tags.SetValue("PatientID", "EDITED")).applied
     assert workspace.transfer_syntax_choices(dicom_doc)[0][0] == workspace.KEEP_TRANSFER_SYNTAX
-    ds = pydicom.dcmread(io.BytesIO(workspace.export_bytes(dicom_doc, "keep")))
+    ds = pydicom.dcmread(io.BytesIO(export.export_bytes(dicom_doc, "keep")))
     assert ds.PatientID == "EDITED"
     with pytest.raises(ConversionError):
         workspace.set_iod(dicom_doc, SECONDARY_CAPTURE)
@@ -138,7 +138,7 @@ def test_compressed_dicom_can_be_written_uncompressed() -> None:
     path = DATA / "dicom" / "JPEG2000.dcm"
     doc = workspace.open_document(path.name, path.read_bytes(), new_series_context())
     assert "explicit-le" in dict(workspace.transfer_syntax_choices(doc))
-    ds = pydicom.dcmread(io.BytesIO(workspace.export_bytes(doc, "explicit-le")))
+    ds = pydicom.dcmread(io.BytesIO(export.export_bytes(doc, "explicit-le")))
     assert not ds.file_meta.TransferSyntaxUID.is_compressed
     assert ds.pixel_array.shape == (ds.Rows, ds.Columns)
 
@@ -168,7 +168,7 @@ def test_zip_has_one_unique_file_per_document(
     image_doc: workspace.Document, dicom_doc: workspace.Document
 ) -> None:
     twin = workspace.open_document(SAMPLE.name, SAMPLE.read_bytes(), image_doc.context)
-    payload = workspace.export_zip([image_doc, twin, dicom_doc])
+    payload = export.export_zip([image_doc, twin, dicom_doc])
     with zipfile.ZipFile(io.BytesIO(payload)) as archive:
         names = archive.namelist()
         assert names == ["regional_back.dcm", "regional_back_2.dcm", "CT_small.dcm"]
@@ -184,8 +184,8 @@ def test_dermoscopic_export_carries_the_uids_the_document_shows(
     lesion_doc: workspace.Document, tmp_path: Path
 ) -> None:
     shown = workspace.dataset_of(lesion_doc)
-    first = workspace.export_bytes(lesion_doc)
-    second = workspace.export_bytes(lesion_doc)
+    first = export.export_bytes(lesion_doc)
+    second = export.export_bytes(lesion_doc)
     assert first == second  # nothing is generated afresh on export
     assert workspace.dataset_of(lesion_doc) is shown  # and the document is not rebuilt
     written = pydicom.dcmread(io.BytesIO(first))
@@ -194,7 +194,7 @@ def test_dermoscopic_export_carries_the_uids_the_document_shows(
     assert shown.SOPInstanceUID == lesion_doc.sop_instance_uid
     assert shown.FrameOfReferenceUID == lesion_doc.frame_of_reference_uid
     # a compressed download is the same instance, too
-    rle = pydicom.dcmread(io.BytesIO(workspace.export_bytes(lesion_doc, "rle")))
+    rle = pydicom.dcmread(io.BytesIO(export.export_bytes(lesion_doc, "rle")))
     assert _uids(rle) == _uids(shown)
     assert not shown.file_meta.TransferSyntaxUID.is_compressed  # the export used a copy
     target = _write(tmp_path, "lesion.dcm", first)
@@ -226,7 +226,7 @@ def test_a_new_uid_asked_for_is_kept_across_rebuilds_and_undone(
     workspace.set_metadata(lesion_doc, {**lesion_doc.metadata, "PatientID": "TBP-8"})
     rebuilt = workspace.dataset_of(lesion_doc)
     assert rebuilt.SOPInstanceUID == new == rebuilt.file_meta.MediaStorageSOPInstanceUID
-    written = pydicom.dcmread(io.BytesIO(workspace.export_bytes(lesion_doc)))
+    written = pydicom.dcmread(io.BytesIO(export.export_bytes(lesion_doc)))
     assert written.SOPInstanceUID == new
     [(edit, change)] = lesion_doc.edits
     assert isinstance(edit, tags.RegenerateUID) and (change.old_text, change.new_text) == (old, new)
@@ -275,8 +275,8 @@ def test_an_edit_a_rebuild_cannot_replay_is_reported(lesion_doc: workspace.Docum
 def test_dicom_export_leaves_the_document_as_shown(dicom_doc: workspace.Document) -> None:
     ds = workspace.dataset_of(dicom_doc)
     meta = ds.file_meta
-    first = workspace.export_bytes(dicom_doc, workspace.KEEP_TRANSFER_SYNTAX)
-    assert workspace.export_bytes(dicom_doc, workspace.KEEP_TRANSFER_SYNTAX) == first
+    first = export.export_bytes(dicom_doc, workspace.KEEP_TRANSFER_SYNTAX)
+    assert export.export_bytes(dicom_doc, workspace.KEEP_TRANSFER_SYNTAX) == first
     assert workspace.dataset_of(dicom_doc).file_meta is meta
 
 
@@ -285,6 +285,6 @@ def test_decompressed_download_keeps_the_instance_uid() -> None:
     doc = workspace.open_document(path.name, path.read_bytes(), new_series_context())
     assert workspace.apply_tag_edit(doc, tags.RegenerateUID("SOPInstanceUID")).applied
     shown = workspace.dataset_of(doc)
-    written = pydicom.dcmread(io.BytesIO(workspace.export_bytes(doc, "explicit-le")))
+    written = pydicom.dcmread(io.BytesIO(export.export_bytes(doc, "explicit-le")))
     assert written.SOPInstanceUID == shown.SOPInstanceUID
     assert shown.file_meta.TransferSyntaxUID.is_compressed  # the document is as it was
