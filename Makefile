@@ -41,6 +41,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/inspect_speed.py
 	$(BIN)/python bench/app_rerun.py
 	$(BIN)/python bench/crafted.py
+	$(BIN)/python bench/cli_speed.py --repeats 3
+	$(BIN)/python bench/app_memory.py
+	$(BIN)/python bench/browse_table.py
 
 # Long fuzz run (tests/fuzz): make fuzz N=10000 [SEED=1]; prints the summary.
 N ?= 10000
