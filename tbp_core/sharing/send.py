@@ -11,6 +11,7 @@ meaning, or the STOW-RS failure reason) — so a caller can show progress per fi
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import secrets
@@ -284,6 +285,12 @@ def _store_one(assoc: Any, destination: Destination, name: str, ds: Dataset) -> 
             False,
             f"refused: {destination} does not accept the SOP class {sop_class.name} ({sop_class})",
         )
+    note = ""
+    syntax = _syntax_of(ds)
+    if not any(context.transfer_syntax[0] == syntax for context in accepted):
+        # the PACS takes this SOP class, but not in the file's transfer syntax:
+        # send it uncompressed, little endian, as storescu's fallback does
+        ds, note = _uncompressed(ds, syntax)
     try:
         status = assoc.send_c_store(ds)
     except (ValueError, AttributeError) as exc:
@@ -298,7 +305,27 @@ def _store_one(assoc: Any, destination: Destination, name: str, ds: Dataset) -> 
     comment = str(status.get("ErrorComment", "") or "")
     if comment:
         text += f": {comment}"
-    return SendOutcome(name, uid, category in ("Success", "Warning"), text)
+    return SendOutcome(name, uid, category in ("Success", "Warning"), text + note)
+
+
+def _uncompressed(ds: Dataset, syntax: UID) -> tuple[Dataset, str]:
+    """A copy of ``ds`` in explicit VR little endian, and a note saying so.
+
+    The original stays as it is. Big endian data sets (pydicom does not convert
+    byte order) and pixel data no installed decoder reads are sent as they are,
+    and pynetdicom's refusal names the transfer syntax.
+    """
+    if not syntax.is_little_endian:
+        return ds, ""
+    copied = copy.deepcopy(ds)
+    try:
+        if syntax.is_compressed:
+            copied.decompress(generate_instance_uid=False)
+        else:
+            copied.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    except Exception:  # no decoder for it: send as it is and let the refusal explain
+        return ds, ""
+    return copied, f" (sent as Explicit VR Little Endian: the PACS does not take {syntax.name})"
 
 
 # --- DICOMweb (STOW-RS over urllib) -------------------------------------------------

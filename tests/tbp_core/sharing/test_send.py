@@ -144,3 +144,53 @@ def test_destinations_parse() -> None:
     )
     web = parse_destination("https://pacs.example/dicom-web/")
     assert (web.scheme, web.port, web.url) == ("dicomweb", 443, "https://pacs.example/dicom-web")
+
+
+CORPUS_DICOM = ROOT.parent / "shared" / "corpus" / "dicom"
+
+
+def _corpus_instances(limit: int) -> list[Path]:
+    """Readable corpus files with a SOP Class and Instance UID (the first ``limit``)."""
+    found = []
+    for path in sorted(CORPUS_DICOM.glob("*")):
+        try:
+            ds = pydicom.dcmread(path, stop_before_pixels=True)
+            if str(ds.SOPClassUID).startswith("1.2.840.10008.5.1.4.1.1.") and ds.SOPInstanceUID:
+                found.append(path)
+        except Exception:  # damaged or not DICOM: not for this test
+            continue
+        if len(found) == limit:
+            break
+    return found
+
+
+@pytest.mark.skipif(not CORPUS_DICOM.is_dir(), reason="shared corpus absent")
+@pytest.mark.parametrize("scheme", ["dicom", "dicomweb"])
+def test_corpus_files_reach_the_pacs_or_are_refused_with_a_status(
+    pacs: Pacs, scheme: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = _corpus_instances(12)
+    assert len(files) == 12
+    url = pacs.dicom_url if scheme == "dicom" else pacs.dicomweb_url
+    status = main(["send", *map(str, files), "--to", url])
+    captured = capsys.readouterr()
+    assert status in (0, 1), captured.err  # stored, or some refused by the PACS
+    assert "Traceback" not in captured.err
+    stored = pacs.sop_instance_uids()
+    arrived = [f for f in files if uid_of(f) in stored]
+    assert len(arrived) >= 8, captured.out + captured.err
+    if status == 0:
+        assert len(arrived) == len(files)
+
+
+def test_a_compressed_file_the_pacs_does_not_take_is_sent_uncompressed(
+    pacs: Pacs, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Orthanc's default DIMSE setup takes no RLE: the file goes as Explicit VR Little Endian."""
+    rle = DATA / "dicom" / "SC_rgb_rle.dcm"
+    status = main(["send", str(rle), "--to", pacs.dicom_url])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "sent as Explicit VR Little Endian: the PACS does not take RLE Lossless" in out
+    assert uid_of(rle) in pacs.sop_instance_uids()
+    assert pydicom.dcmread(rle).file_meta.TransferSyntaxUID == "1.2.840.10008.1.2.5"  # unchanged
