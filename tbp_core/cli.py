@@ -103,6 +103,17 @@ def _add_convert(convert: argparse.ArgumentParser) -> None:
         help="processes converting a batch (default: all cores; 1: this process only)",
     )
     convert.add_argument(
+        "--regional",
+        metavar="OVERVIEW.dcm",
+        help="regional overview the inputs are close-ups of: reference it, join its study",
+    )
+    convert.add_argument(
+        "--location", metavar="X,Y", help="lesion's pixel column,row on the --regional overview"
+    )
+    convert.add_argument(
+        "--lesion-id", metavar="ID", help="lesion's Tracking ID (with a stable Tracking UID)"
+    )
+    convert.add_argument(
         "-v", "--verbose", action="store_true", help="print the EXIF mapping report"
     )
     convert.set_defaults(handler=_run_convert)
@@ -371,7 +382,21 @@ def _load_metadata(args: argparse.Namespace) -> dict[str, Any]:
             raise TbpError(f"cannot read metadata template '{path}': {exc.strerror}") from exc
         layers.append(parse_template(text, iod_key=iod_key))
     layers.append(dict(parse_assignment(item, iod_key=iod_key) for item in args.assignments))
-    return merge_metadata(*layers)
+    user = merge_metadata(*layers)
+    return merge_metadata(_lesion_link(args, user), user) if args.regional else user
+
+
+def _lesion_link(args: argparse.Namespace, user: dict[str, Any]) -> dict[str, Any]:
+    """The ``--regional`` layer (overview's study, reference, location, lesion id)."""
+    from tbp_core.building import lesionlink
+    from tbp_core.fileio import dicomio
+
+    overview = dicomio.read(args.regional)
+    lesionlink.check_overview(overview, f"--regional '{args.regional}'")
+    location = lesionlink.parse_location(args.location) if args.location else None
+    return lesionlink.lesion_link_metadata(
+        overview, user, location=location, lesion_id=args.lesion_id
+    )
 
 
 def _run_convert(args: argparse.Namespace) -> int:
@@ -380,6 +405,8 @@ def _run_convert(args: argparse.Namespace) -> int:
     from tbp_core.building.convert import ConvertOptions
     from tbp_core.building.iods import get_iod, new_series_context
 
+    if (args.location or args.lesion_id) and not args.regional:
+        raise TbpError("--location and --lesion-id need --regional OVERVIEW.dcm")
     metadata = _load_metadata(args)
     options = ConvertOptions(
         iod=get_iod(args.iod),

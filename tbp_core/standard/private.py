@@ -104,6 +104,14 @@ TBP_ATTRIBUTES: tuple[PrivateAttribute, ...] = (
         "FocalDistance",
         "Distance from the lens to the sharply focused subject, in metres.",
     ),
+    _attribute(
+        0x15,
+        "FL",
+        "2",
+        "Lesion Location on Regional Image (column, row)",
+        "LesionLocationOnRegional",
+        "Pixel (column, row) on the referenced regional overview where this close-up was taken.",
+    ),
 )
 
 _BY_KEY: dict[str, PrivateAttribute] = {attr.key: attr for attr in TBP_ATTRIBUTES}
@@ -116,6 +124,7 @@ _RULES: dict[str, str] = {
     "tbp:RadialDistortion": "FL, one or more numbers, e.g. [0.0358, 0.26, 0.568]",
     "tbp:Parfocal": "SS, 1 = parfocal lens or 0 = not parfocal",
     "tbp:FocalDistance": "FL, one number > 0 in metres, e.g. 1.47",
+    "tbp:LesionLocationOnRegional": "FL, two pixel coordinates >= 0 (column, row), e.g. [120, 340]",
 }
 
 _DS_TEXT = re.compile(r"^[+-]?(\d+|\d+\.\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -282,7 +291,7 @@ def normalise_tbp_value(key: str, value: Any) -> Any:
         if numbers[0] <= 0:
             raise _fail(key, value, "is not > 0")
         return _ds_text(items[0], numbers[0])
-    if key == "tbp:PrincipalPoint" and min(numbers) < 0:
+    if key in ("tbp:PrincipalPoint", "tbp:LesionLocationOnRegional") and min(numbers) < 0:
         raise _fail(key, value, "has a negative coordinate")
     if key == "tbp:FocalDistance" and numbers[0] <= 0:
         raise _fail(key, value, "is not > 0")

@@ -30,6 +30,7 @@ SEED_VALUES = {
     "tbp:RadialDistortion": [0.03583441216871274, 0.26, 0.5682430959708885],
     "tbp:Parfocal": 1,
     "tbp:FocalDistance": 1.47,
+    "tbp:LesionLocationOnRegional": [120.0, 340.0],
 }
 
 
@@ -53,6 +54,7 @@ def test_constants_match_the_seed_block() -> None:
         "tbp:RadialDistortion": (0x12, "FL", "1-n"),
         "tbp:Parfocal": (0x13, "SS", "1"),
         "tbp:FocalDistance": (0x14, "FL", "1"),
+        "tbp:LesionLocationOnRegional": (0x15, "FL", "2"),
     }
     for attr in TBP_ATTRIBUTES:
         assert attr.key == f"tbp:{attr.keyword}"
@@ -155,7 +157,7 @@ def test_set_creates_creator_first_and_names_elements() -> None:
     assert tags[0] == Tag(0x0011, 0x0010)
     assert ds[0x00110010].value == TBP_PRIVATE_CREATOR
     assert ds[0x00110010].VR == "LO"
-    assert tags[1:] == [Tag(0x0011, 0x1010 + i) for i in range(5)]
+    assert tags[1:] == [Tag(0x0011, 0x1010 + i) for i in range(6)]
     assert ds[0x00111010].name == "[Focal Length (pixels)]"
     assert ds[0x00111013].VR == "SS"
     block = ds.private_block(TBP_GROUP, TBP_PRIVATE_CREATOR)
