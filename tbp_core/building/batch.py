@@ -18,23 +18,23 @@ the callbacks.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tbp_core.building.convert import ConvertOptions, convert_image, dicom_file_name
 from tbp_core.building.iods import SeriesContext
 from tbp_core.errors import TbpError
 from tbp_core.fileio import dicomio
 from tbp_core.fileio.safewrite import Interrupted, same_file, write_atomically
+
+if TYPE_CHECKING:
+    import concurrent.futures
 
 __all__ = [
     "SMALL_BATCH",
@@ -83,12 +83,15 @@ class BatchItem:
 
     ``refusal`` is the one-line reason when the input must not be converted at
     all (its target is the input itself, or another input's target).
+    ``metadata`` is this input's own layer, merged over the job's (e.g. its
+    anatomic region in a TBP session).
     """
 
     position: int
     source: Path
     target: Path
     refusal: str = ""
+    metadata: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -226,7 +229,7 @@ def convert_one(item: BatchItem, job: BatchJob) -> ItemResult:
             converted = convert_image(
                 data,
                 item.source.name,
-                job.metadata,
+                {**job.metadata, **item.metadata} if item.metadata else job.metadata,
                 job.context,
                 options=job.options,
                 instance_number=item.position,
@@ -348,6 +351,11 @@ def _run_pool(
     deliver: Callable[[ItemResult], None],
 ) -> None:
     """Convert ``items`` in ``workers`` processes, delivering results as they arrive."""
+    # Imported here: a one-image conversion does not pay for them.
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
     methods = multiprocessing.get_all_start_methods()
     # fork: the workers inherit the modules this process already imported.
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
@@ -370,7 +378,7 @@ def _run_pool(
     executor.shutdown(wait=True)
 
 
-def _stop(executor: ProcessPoolExecutor) -> None:
+def _stop(executor: concurrent.futures.ProcessPoolExecutor) -> None:
     """Stop the workers; each removes its temporary file before exiting."""
     # ProcessPoolExecutor (3.11) has no public way to stop running workers.
     processes = list((executor._processes or {}).values())

@@ -1,23 +1,26 @@
 """Transfer syntaxes for produced files: native, lossless compression, JPEG passthrough.
 
-RLE and JPEG-LS go through pydicom's encoder plugins. JPEG 2000 and HTJ2K
+RLE goes through pydicom's encoder plugin. JPEG-LS, JPEG 2000 and HTJ2K
 (High-Throughput JPEG 2000, Part 15) lossless are encoded by imagecodecs
-(OpenJPEG with one thread per core, and OpenJPH): reversible 5/3 wavelet, a J2K
-codestream, and for colour the reversible colour transform that YBR_RCT
-announces. JPEG sources can instead be encapsulated untouched, which keeps the
-camera's own bitstream (no second lossy step, no growth in size).
+straight from the pixel buffer (no intermediate copies): JPEG-LS by CharLS
+(sample-interleaved, colour stays RGB; the SPIFF header CharLS adds is left
+out, as DICOM encoders do), JPEG 2000 by OpenJPEG with one thread per core and
+HTJ2K by OpenJPH, both with the reversible 5/3 wavelet, a J2K codestream, and
+for colour the reversible colour transform that YBR_RCT announces. JPEG
+sources can instead be encapsulated untouched, which keeps the camera's own
+bitstream (no second lossy step, no growth in size).
 """
 
 from __future__ import annotations
 
 import io
 import os
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from PIL import Image, JpegImagePlugin
 from pydicom.dataset import Dataset
-from pydicom.encaps import encapsulate
 from pydicom.pixels.encoders.base import get_encoder
 from pydicom.uid import (
     UID,
@@ -45,6 +48,9 @@ class TransferSyntaxChoice:
     description: str
 
 
+#: The choice that encapsulates a JPEG source as it is.
+JPEG_PASSTHROUGH = "jpeg-passthrough"
+
 TRANSFER_SYNTAXES: dict[str, TransferSyntaxChoice] = {
     choice.name: choice
     for choice in (
@@ -54,15 +60,18 @@ TRANSFER_SYNTAXES: dict[str, TransferSyntaxChoice] = {
         TransferSyntaxChoice("jpeg2000", JPEG2000Lossless, "JPEG 2000 lossless"),
         TransferSyntaxChoice("htj2k", HTJ2KLossless, "High-Throughput JPEG 2000 lossless"),
         TransferSyntaxChoice(
-            "jpeg-passthrough", JPEGBaseline8Bit, "the source JPEG, encapsulated untouched"
+            JPEG_PASSTHROUGH, JPEGBaseline8Bit, "the source JPEG, encapsulated untouched"
         ),
     )
 }
 DEFAULT_TRANSFER_SYNTAX = "explicit-le"
 
+#: A codestream, or a view of the part of one that is kept.
+_Bytes = bytes | bytearray | memoryview
+
 #: Python packages that provide each encoder, for the "install X" hint.
 _ENCODER_PACKAGES = {
-    JPEGLSLossless: "pyjpegls",
+    JPEGLSLossless: "imagecodecs",
     JPEG2000Lossless: "imagecodecs",
     HTJ2KLossless: "imagecodecs",
     RLELossless: "pydicom (built in)",
@@ -83,10 +92,10 @@ def available_transfer_syntaxes(image: SourceImage | None = None) -> list[Transf
     """
     choices = []
     for choice in TRANSFER_SYNTAXES.values():
-        if choice.name == "jpeg-passthrough":
+        if choice.name == JPEG_PASSTHROUGH:
             if image is not None and image.original is not None:
                 choices.append(choice)
-        elif choice.uid in (ExplicitVRLittleEndian, *_WAVELET_UIDS) or (
+        elif choice.uid in (ExplicitVRLittleEndian, *_CODESTREAM_UIDS) or (
             get_encoder(choice.uid).is_available
         ):
             choices.append(choice)
@@ -122,13 +131,13 @@ def encode(ds: Dataset, image: SourceImage, name: str) -> tuple[str, ...]:
         raise ConversionError(
             f"unknown transfer syntax '{name}': choose one of {', '.join(TRANSFER_SYNTAXES)}"
         )
+    if choice.name == JPEG_PASSTHROUGH:
+        return _encapsulate_jpeg(ds, image)
+    if choice.uid in _CODESTREAM_UIDS:
+        return _encode_codestream(ds, image, choice)
     _set_transfer_syntax(ds, ExplicitVRLittleEndian)
     if choice.uid == ExplicitVRLittleEndian:
         return ()
-    if choice.name == "jpeg-passthrough":
-        return _encapsulate_jpeg(ds, image)
-    if choice.uid in _WAVELET_UIDS:
-        return _encode_wavelet(ds, image, choice)
     encoder = get_encoder(choice.uid)
     if not encoder.is_available:
         raise CodecUnavailableError(
@@ -174,31 +183,82 @@ def _htj2k(image: SourceImage) -> bytes:
     )
 
 
-#: Lossless wavelet codecs encoded here rather than through pydicom's plugins.
-_WAVELET_ENCODERS: dict[UID, Callable[[SourceImage], bytes]] = {
+def _jpegls(image: SourceImage) -> _Bytes:
+    import imagecodecs  # only when encoding
+
+    return _without_spiff(imagecodecs.jpegls_encode(image.pixels, level=0))
+
+
+_SPIFF_START = b"\xff\xd8\xff\xe8"
+#: The SPIFF end-of-directory entry: APP8, length 8, tag 1, then the image's own SOI.
+_SPIFF_END = b"\xff\xe8\x00\x08\x00\x00\x00\x01\xff\xd8"
+
+
+def _without_spiff(codestream: bytes | bytearray) -> _Bytes:
+    """The JPEG-LS codestream without a leading SPIFF header (a view, no copy)."""
+    if not codestream.startswith(_SPIFF_START) or codestream[6:12] != b"SPIFF\0":
+        return codestream
+    end = 4 + int.from_bytes(codestream[4:6], "big")
+    if codestream[end : end + len(_SPIFF_END)] != _SPIFF_END:
+        return codestream
+    return memoryview(codestream)[end + len(_SPIFF_END) - 2 :]
+
+
+#: Codecs encoded by imagecodecs into one codestream, rather than by pydicom's plugins.
+_CODESTREAM_ENCODERS: dict[UID, Callable[[SourceImage], _Bytes]] = {
+    JPEGLSLossless: _jpegls,
     JPEG2000Lossless: _jpeg2000,
     HTJ2KLossless: _htj2k,
 }
-_WAVELET_UIDS = tuple(_WAVELET_ENCODERS)
+_CODESTREAM_UIDS = tuple(_CODESTREAM_ENCODERS)
+#: Wavelet codecs whose colour images use the reversible colour transform.
+_WAVELET_UIDS = (JPEG2000Lossless, HTJ2KLossless)
 
 
-def _encode_wavelet(
+def _encode_codestream(
     ds: Dataset, image: SourceImage, choice: TransferSyntaxChoice
 ) -> tuple[str, ...]:
-    """Encapsulate one lossless J2K codestream (colour with the reversible colour transform)."""
+    """Encapsulate one lossless codestream (JPEG 2000 colour with the reversible transform)."""
     try:
-        codestream = _WAVELET_ENCODERS[choice.uid](image)
+        codestream = _CODESTREAM_ENCODERS[choice.uid](image)
     except (RuntimeError, ValueError) as exc:  # imagecodecs' codec errors derive from these
         raise ConversionError(
             f"'{image.name}' could not be encoded as {choice.description} ({exc}) — "
             "choose explicit-le"
         ) from exc
-    ds.PixelData = encapsulate([codestream])
+    ds.PixelData = encapsulate_one(codestream)
+    del codestream
     ds["PixelData"].VR = "OB"
-    if image.samples_per_pixel == 3:
+    if image.samples_per_pixel == 3 and choice.uid in _WAVELET_UIDS:
         ds.PhotometricInterpretation = "YBR_RCT"
     _set_transfer_syntax(ds, choice.uid)
     return (f"Pixel Data encoded as {choice.description}",)
+
+
+def encapsulate_one(frame: bytes | bytearray | memoryview) -> bytes:
+    """Encapsulate one frame as one fragment, copying it once.
+
+    The same bytes as ``pydicom.encaps.encapsulate([frame])`` (a Basic Offset
+    Table with the one offset 0, then the fragment padded to an even length),
+    which copies a frame three times: for a 50 MP image that is hundreds of MiB.
+
+    Parameters
+    ----------
+    frame : bytes, bytearray or memoryview
+        One compressed frame.
+
+    Returns
+    -------
+    bytes
+        The encapsulated Pixel Data value (without its sequence delimiter).
+    """
+    size = len(frame) + len(frame) % 2
+    head = _ITEM + struct.pack("<I", 4) + bytes(4) + _ITEM + struct.pack("<I", size)
+    return b"".join((head, frame, bytes(len(frame) % 2)))
+
+
+#: Item tag (FFFE,E000), little endian.
+_ITEM = b"\xfe\xff\x00\xe0"
 
 
 def _set_transfer_syntax(ds: Dataset, uid: UID) -> None:
@@ -225,7 +285,7 @@ def _encapsulate_jpeg(ds: Dataset, image: SourceImage) -> tuple[str, ...]:
             "YBR_FULL_422) — choose explicit-le, rle, jpeg-ls or jpeg2000"
         )
     stripped = strip_metadata(image.original, image.name)
-    ds.PixelData = encapsulate([stripped.data])
+    ds.PixelData = encapsulate_one(stripped.data)
     ds["PixelData"].VR = "OB"
     ds.PhotometricInterpretation = photometric
     _set_transfer_syntax(ds, JPEGExtended12Bit if extended else JPEGBaseline8Bit)

@@ -14,7 +14,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from tbp_core.boundary import guarded
-from tbp_core.building.codecs import DEFAULT_TRANSFER_SYNTAX, encode
+from tbp_core.building.codecs import DEFAULT_TRANSFER_SYNTAX, JPEG_PASSTHROUGH, encode
 from tbp_core.building.iods import (
     VL_PHOTOGRAPHIC,
     BuiltInstance,
@@ -45,7 +45,11 @@ class ConvertOptions:
 
 @dataclass(frozen=True)
 class Converted:
-    """One converted image: the dataset plus what was learnt along the way."""
+    """One converted image: the dataset plus what was learnt along the way.
+
+    With JPEG passthrough the source's pixels are verified but not kept
+    (``image.buffer`` is empty): the JPEG itself is the Pixel Data.
+    """
 
     source_name: str
     image: SourceImage
@@ -117,7 +121,13 @@ def convert_image(
         For any problem with the image, the metadata or the codec.
     """
     options = options or ConvertOptions()
-    image = load_image(data, name, alpha=options.alpha, max_pixels=options.max_pixels)
+    image = load_image(
+        data,
+        name,
+        alpha=options.alpha,
+        max_pixels=options.max_pixels,
+        jpeg_passthrough=options.transfer_syntax == JPEG_PASSTHROUGH,
+    )
     instance = build_instance(
         image,
         options.iod,

@@ -7,6 +7,15 @@ temporary file is removed on any exception — SIGINT and SIGTERM too, which
 :func:`signals_as_exceptions` turns into one. A process killed with SIGKILL
 cannot clean up: the next write into the same directory removes temporary
 files whose process is gone.
+
+The temporary file is flushed to disk (``fsync``) before the rename, so that
+after a power cut or an operating-system crash the target is still the old
+file or the whole new one — never an empty or partial file under the final
+name, which a rename of unflushed data can leave behind on ext4 and other
+file systems with delayed allocation. It is kept on purpose, though it costs
+about 1 ms for a camera JPEG's output and 0.07 s for a 150 MB
+file on the benchmark machine, a few per cent of a conversion (dcmtk's
+``img2dcm``, for comparison, writes its target in place and never syncs).
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
-"""Decoders for each supported container: PNG (libpng), JPEG and TIFF (Pillow).
+"""Decoders for PNG (libpng) and TIFF (Pillow), and the checks every decoder shares.
 
 Each ``load_*`` function turns a whole file into an upright
 :class:`~tbp_core.sources.sourceimage.SourceImage` or raises a one-line
 :class:`~tbp_core.errors.ImageLoadError` / :class:`~tbp_core.errors.UnsupportedImageError`.
+The JPEG decoder (:mod:`~tbp_core.sources.jpegdecoder`) uses the size limits,
+Pillow failure messages and EXIF helpers defined here.
 """
 
 from __future__ import annotations
@@ -11,9 +13,6 @@ import io
 import struct
 import sys
 import zlib
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 import imagecodecs
 import numpy as np
@@ -47,25 +46,15 @@ _PILLOW_ERRORS: tuple[type[Exception], ...] = (
     IndexError,
 )
 
-_PILLOW_FAILURES: tuple[type[Exception], ...] = (
+#: Everything a Pillow decode may raise for a bad or oversized file.
+PILLOW_FAILURES: tuple[type[Exception], ...] = (
     *_PILLOW_ERRORS,
     Image.DecompressionBombError,
     Image.DecompressionBombWarning,
 )
 
 #: Pillow warnings that stop a decode instead of becoming a note.
-_PILLOW_FATAL: tuple[type[Warning], ...] = (Image.DecompressionBombWarning,)
-
-_JPEG_PROCESSES = {
-    0xC0: "baseline",
-    0xC1: "extended",
-    0xC2: "progressive",
-    0xC3: "lossless",
-    0xC9: "arithmetic",
-    0xCA: "progressive arithmetic",
-    0xCB: "lossless arithmetic",
-}
-_JPEG_FRAMES = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+PILLOW_FATAL: tuple[type[Warning], ...] = (Image.DecompressionBombWarning,)
 
 #: TIFF tags read from IFD0: Orientation, and ImageWidth/ImageLength.
 _ORIENTATION = frozenset({274})
@@ -98,7 +87,23 @@ def _amount(pixels: int) -> str:
     return f"{pixels:,} pixels"
 
 
-def _check_size(name: str, width: int, height: int, limit: int) -> None:
+def check_size(name: str, width: int, height: int, limit: int) -> None:
+    """Refuse an image larger than ``limit`` pixels, naming its size and the fix.
+
+    Parameters
+    ----------
+    name : str
+        The file name, for the message.
+    width, height : int
+        The image size from its header.
+    limit : int
+        Largest accepted width × height.
+
+    Raises
+    ------
+    UnsupportedImageError
+        The image is larger than ``limit``.
+    """
     if width * height > limit:
         raise UnsupportedImageError(
             f"'{name}' is {width}×{height} = {_amount(width * height)}, above the "
@@ -106,8 +111,18 @@ def _check_size(name: str, width: int, height: int, limit: int) -> None:
         )
 
 
-def _pillow_limit(max_pixels: int) -> int:
-    """The size limit for Pillow formats: ours, but never above Pillow's bomb guard."""
+def pillow_limit(max_pixels: int) -> int:
+    """Return the size limit for Pillow formats: ours, never above Pillow's bomb guard.
+
+    Parameters
+    ----------
+    max_pixels : int
+        The caller's limit.
+
+    Returns
+    -------
+    int
+    """
     guard = Image.MAX_IMAGE_PIXELS
     return max_pixels if guard is None else min(max_pixels, guard)
 
@@ -129,7 +144,7 @@ def load_png(data: bytes, name: str, alpha: AlphaPolicy, max_pixels: int) -> Sou
             f"'{name}' is a damaged PNG file: {exc} — re-export it or copy the original again"
         ) from None
     header = info.header
-    _check_size(name, header.width, header.height, max_pixels)
+    check_size(name, header.width, header.height, max_pixels)
     needed = pngstream.filtered_size(header)
     if needed > info.idat_size * _MAX_DEFLATE_RATIO + 1024:
         raise ImageLoadError(
@@ -142,7 +157,7 @@ def load_png(data: bytes, name: str, alpha: AlphaPolicy, max_pixels: int) -> Sou
         notices.append("animated PNG: only its default image was converted")
     if pixels.channels in (2, 4):
         resolve_alpha(name, pixels, alpha, notices)
-    pixels, orientation = orient(pixels, _exif_orientation(info.exif), notices)
+    pixels, orientation = orient(pixels, exif_orientation(info.exif), notices)
     mode = f"{pngchunks.COLOUR_TYPE_NAMES[header.colour_type]} {header.bit_depth}-bit"
     if info.transparency is not None:
         mode += " + tRNS"
@@ -177,7 +192,8 @@ def _decode_png(data: bytes, name: str, info: pngchunks.PngInfo, notices: list[s
     """Verify the image data, then decode with libpng into a new buffer.
 
     Common layouts are decoded from the verifying inflation itself, strip by
-    strip (:mod:`~tbp_core.sources.pngstrips`); the others by libpng afterwards.
+    strip (:mod:`~tbp_core.sources.pngstrips`), on a second thread while the
+    inflation goes on; the others by libpng afterwards.
     """
     header = info.header
     channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}[header.colour_type]
@@ -189,7 +205,8 @@ def _decode_png(data: bytes, name: str, info: pngchunks.PngInfo, notices: list[s
         strips = pngstrips.StripDecoder(info, _png_target(pixels))
     try:
         with native_warnings(notices):
-            check = pngstream.check_stream(data, info, sink=strips)
+            with pngstream.in_background(strips) as sink:
+                check = pngstream.check_stream(data, info, sink=sink)
             if strips is not None:
                 strips.finish()
     except pngchunks.PngStructureError as exc:
@@ -259,7 +276,20 @@ def _png_into(
         target.byteswap(inplace=True)
 
 
-def _exif_block(raw: bytes | None, notices: list[str]) -> bytes | None:
+def exif_block(raw: bytes | None, notices: list[str]) -> bytes | None:
+    """Return a raw EXIF block from its TIFF header on (an ``Exif`` prefix removed).
+
+    Parameters
+    ----------
+    raw : bytes or None
+        The EXIF data as a decoder found it.
+    notices : list of str
+        Receives a note when the data is present but not readable.
+
+    Returns
+    -------
+    bytes or None
+    """
     if not raw:
         return None
     block = raw[6:] if raw.startswith(b"Exif\0") else raw
@@ -269,171 +299,34 @@ def _exif_block(raw: bytes | None, notices: list[str]) -> bytes | None:
     return None
 
 
-def _pillow_failure(name: str, kind: str, exc: Exception, max_pixels: int) -> Exception:
+def pillow_failure(name: str, kind: str, exc: Exception, max_pixels: int) -> Exception:
+    """Return the one-line error for a Pillow failure while decoding ``kind``.
+
+    Parameters
+    ----------
+    name : str
+        The file name.
+    kind : str
+        The format, e.g. ``"JPEG"``.
+    exc : Exception
+        What Pillow raised.
+    max_pixels : int
+        The caller's size limit (for the decompression-bomb message).
+
+    Returns
+    -------
+    Exception
+        An UnsupportedImageError for an oversized image, else an ImageLoadError.
+    """
     if isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning):
         return UnsupportedImageError(
-            f"'{name}' is larger than the {_amount(_pillow_limit(max_pixels))} limit "
+            f"'{name}' is larger than the {_amount(pillow_limit(max_pixels))} limit "
             f"({one_line(exc)}) — downscale it or crop it, then try again"
         )
     return ImageLoadError(
         f"'{name}' could not be decoded as {kind}: {one_line(exc)} — the file is damaged "
         "or incomplete; re-export it or copy the original again"
     )
-
-
-# --------------------------------------------------------------------------- JPEG
-
-
-@dataclass(frozen=True)
-class _JpegFrame:
-    marker: int
-    precision: int
-    height: int
-    width: int
-    components: int
-    scan_start: int  # offset of the first SOS marker, or -1
-
-
-def _jpeg_frame(data: bytes) -> _JpegFrame | None:
-    """Walk the JPEG markers up to the first scan; the frame header, if found."""
-    pos = 2
-    frame: tuple[int, int, int, int, int] | None = None
-    while pos + 4 <= len(data):
-        if data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        if marker == 0xFF:
-            pos += 1
-            continue
-        if marker == 0x01 or 0xD0 <= marker <= 0xD8:
-            pos += 2
-            continue
-        if marker == 0xDA:
-            return None if frame is None else _JpegFrame(*frame, scan_start=pos)
-        if marker == 0xD9:
-            return None
-        (length,) = struct.unpack_from(">H", data, pos + 2)
-        if marker in _JPEG_FRAMES and pos + 10 <= len(data):
-            precision, height, width, comps = struct.unpack_from(">BHHB", data, pos + 4)
-            frame = (marker, precision, height, width, comps)
-        pos += 2 + length
-    return None if frame is None else _JpegFrame(*frame, scan_start=-1)
-
-
-def load_jpeg(data: bytes, name: str, max_pixels: int) -> SourceImage:
-    """Decode a JPEG with Pillow; keep its bitstream when it can be encapsulated as is."""
-    limit = _pillow_limit(max_pixels)
-    frame = _jpeg_frame(data)
-    if frame is not None and frame.height:
-        _check_size(name, frame.width, frame.height, limit)
-    notices: list[str] = []
-    try:
-        with (
-            pillow_warnings(notices, fatal=_PILLOW_FATAL),
-            Image.open(io.BytesIO(data), formats=["JPEG"]) as im,
-        ):
-            _check_size(name, im.width, im.height, limit)
-            if im.mode not in ("L", "RGB", "CMYK"):
-                raise UnsupportedImageError(
-                    f"'{name}' is a JPEG in Pillow mode {im.mode}, which cannot be converted "
-                    "— re-export it as an 8-bit RGB JPEG or PNG"
-                )
-            im.load()
-            info: dict[Any, Any] = dict(im.info)
-            colour = _jpeg_colour(im.mode, info, frame)
-            icc = info.get("icc_profile") or None
-            if im.mode == "CMYK":
-                rgb, icc, notice = _cmyk_to_rgb(im, icc)
-                notices.append(notice)
-                pixels = from_pillow(rgb, 3, 8, "u1")
-            else:
-                pixels = from_pillow(im, 1 if im.mode == "L" else 3, 8, "u1")
-    except _PILLOW_FAILURES as exc:
-        raise _pillow_failure(name, "JPEG", exc, max_pixels) from exc
-    exif = _exif_block(info.get("exif"), notices)
-    pixels, orientation = orient(pixels, _exif_orientation(exif), notices)
-    if frame is not None:
-        process = _JPEG_PROCESSES.get(frame.marker, "hierarchical")
-    else:
-        process = "progressive" if info.get("progressive") else "baseline"
-    text: dict[str, str] = {}
-    comment = info.get("comment")
-    if isinstance(comment, bytes) and comment.strip(b"\0 "):
-        text["Comment"] = comment.rstrip(b"\0").decode("utf-8", errors="replace")
-    keep = (
-        frame is not None
-        and frame.marker in (0xC0, 0xC1)
-        and frame.precision == 8
-        and colour in ("grey", "YCbCr")
-        and orientation == 1
-    )
-    return SourceImage(
-        name=name,
-        format="JPEG",
-        buffer=pixels.buffer,
-        rows=pixels.rows,
-        columns=pixels.columns,
-        samples_per_pixel=pixels.channels,
-        bits_allocated=8,
-        source_bit_depth=8,
-        source_mode=f"JPEG {colour} 8-bit {process}",
-        interlaced="progressive" in process,
-        orientation=orientation,
-        icc_profile=icc,
-        exif=exif,
-        text=text,
-        lossy=True,
-        file_size=len(data),
-        notices=tuple(notices),
-        original=_jpeg_bitstream(data, frame) if keep and frame is not None else None,
-    )
-
-
-def _jpeg_colour(mode: str, info: Mapping[str, object], frame: _JpegFrame | None) -> str:
-    transform = info.get("adobe_transform")
-    if mode == "L":
-        return "grey"
-    if mode == "CMYK":
-        return "YCCK" if transform == 2 else "CMYK"
-    if transform == 0 and "adobe" in info:
-        return "RGB"  # Adobe APP14 says the components are stored as RGB
-    return "YCbCr"
-
-
-def _jpeg_bitstream(data: bytes, frame: _JpegFrame) -> bytes | None:
-    """The JPEG up to its EOI marker (drops trailers such as MPF second images)."""
-    if frame.scan_start < 0:
-        return None
-    end = data.find(b"\xff\xd9", frame.scan_start)
-    if end < 0:
-        return None
-    return data if end + 2 == len(data) else data[: end + 2]
-
-
-def _cmyk_to_rgb(im: Image.Image, icc: bytes | None) -> tuple[Image.Image, bytes | None, str]:
-    """Convert CMYK to RGB, through the embedded ICC profile to sRGB when possible."""
-    managed = _cms_to_srgb(im, icc) if icc else None
-    if managed is not None:
-        return managed[0], managed[1], "CMYK converted to RGB (sRGB) with its ICC profile"
-    return (
-        im.convert("RGB"),
-        None,
-        "CMYK converted to RGB (approximate colours: no usable CMYK ICC profile)",
-    )
-
-
-def _cms_to_srgb(im: Image.Image, icc: bytes) -> tuple[Image.Image, bytes] | None:
-    try:
-        from PIL import ImageCms
-    except ImportError:  # Pillow built without LittleCMS
-        return None
-    try:
-        srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        rgb = ImageCms.profileToProfile(im, source, srgb, outputMode="RGB")
-    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-        return None  # unusable profile: the caller falls back to a plain conversion
-    return None if rgb is None else (rgb, srgb.tobytes())
 
 
 # --------------------------------------------------------------------------- TIFF
@@ -462,8 +355,18 @@ def _ifd0_integers(data: bytes, wanted: frozenset[int]) -> dict[int, int]:
     return found
 
 
-def _exif_orientation(exif: bytes | None) -> int | None:
-    """The Orientation (274) value in IFD0 of a raw EXIF block, if present."""
+def exif_orientation(exif: bytes | None) -> int | None:
+    """Return the Orientation (274) value in IFD0 of a raw EXIF block, if present.
+
+    Parameters
+    ----------
+    exif : bytes or None
+        A raw EXIF block (TIFF header first).
+
+    Returns
+    -------
+    int or None
+    """
     return None if exif is None else _ifd0_integers(exif, _ORIENTATION).get(274)
 
 
@@ -477,17 +380,17 @@ def _tiff_size(data: bytes) -> tuple[int, int] | None:
 
 def load_tiff(data: bytes, name: str, max_pixels: int) -> SourceImage:
     """Decode the first page of a grey or RGB TIFF with Pillow."""
-    limit = _pillow_limit(max_pixels)
+    limit = pillow_limit(max_pixels)
     size = _tiff_size(data)
     if size is not None:
-        _check_size(name, *size, limit)
+        check_size(name, *size, limit)
     notices: list[str] = []
     try:
         with (
-            pillow_warnings(notices, fatal=_PILLOW_FATAL),
+            pillow_warnings(notices, fatal=PILLOW_FATAL),
             Image.open(io.BytesIO(data), formats=["TIFF"]) as im,
         ):
-            _check_size(name, im.width, im.height, limit)
+            check_size(name, im.width, im.height, limit)
             spec = _TIFF_MODES.get(im.mode)
             if spec is None:
                 what = _PILLOW_MODE_NAMES.get(im.mode, im.mode)
@@ -502,11 +405,11 @@ def load_tiff(data: bytes, name: str, max_pixels: int) -> SourceImage:
             im.seek(0)
             tags = im.tag_v2 if isinstance(im, TiffImagePlugin.TiffImageFile) else {}
             stated = tags.get(274)
-            exif = _exif_block(im.getexif().tobytes(), notices)
+            exif = exif_block(im.getexif().tobytes(), notices)
             im.load()  # Pillow turns TIFF images upright itself while loading
             pixels = from_pillow(im, channels, bits, raw)
-    except _PILLOW_FAILURES as exc:
-        raise _pillow_failure(name, "TIFF", exc, max_pixels) from exc
+    except PILLOW_FAILURES as exc:
+        raise pillow_failure(name, "TIFF", exc, max_pixels) from exc
     orientation = stated if isinstance(stated, int) and 2 <= stated <= 8 else 1
     if orientation != 1:
         notices.append(f"rotated upright from EXIF orientation {orientation}")

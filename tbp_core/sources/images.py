@@ -50,7 +50,8 @@ prints or warns (libpng on file descriptor 2, Pillow through ``warnings``)
 becomes a note (:mod:`~tbp_core.sources.decodernotes`), never raw stderr.
 
 Layout: :mod:`~tbp_core.sources.sourceimage` holds the result type,
-:mod:`~tbp_core.sources.imagedecoders` the per-format decoders and
+:mod:`~tbp_core.sources.imagedecoders` and :mod:`~tbp_core.sources.jpegdecoder`
+the per-format decoders and
 :mod:`~tbp_core.sources.imagepixels` the alpha and orientation work.
 """
 
@@ -60,7 +61,8 @@ from typing import get_args
 
 from tbp_core.errors import ImageLoadError
 from tbp_core.sources import pngchunks
-from tbp_core.sources.imagedecoders import load_jpeg, load_png, load_tiff
+from tbp_core.sources.imagedecoders import load_png, load_tiff
+from tbp_core.sources.jpegdecoder import load_jpeg
 from tbp_core.sources.sourceimage import (
     DEFAULT_MAX_PIXELS,
     AlphaPolicy,
@@ -94,6 +96,7 @@ def load_image(
     *,
     alpha: AlphaPolicy = "refuse",
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    jpeg_passthrough: bool = False,
 ) -> SourceImage:
     """Decode an image file's bytes into an upright :class:`SourceImage`.
 
@@ -110,6 +113,10 @@ def load_image(
     max_pixels : int, optional
         Largest accepted rows × columns, checked from the header before any
         pixel is decoded.
+    jpeg_passthrough : bool, optional
+        The caller will encapsulate a JPEG as it is (:attr:`SourceImage.original`):
+        a JPEG that allows it is then only verified (every entropy-coded block
+        decoded at 1/8 scale) and its :attr:`~SourceImage.buffer` left empty.
 
     Returns
     -------
@@ -138,7 +145,7 @@ def load_image(
     if kind == "PNG":
         return load_png(data, name, alpha, max_pixels)
     if kind == "JPEG":
-        return load_jpeg(data, name, max_pixels)
+        return load_jpeg(data, name, max_pixels, passthrough=jpeg_passthrough)
     return load_tiff(data, name, max_pixels)
 
 

@@ -30,6 +30,8 @@ class SourceImage:
     buffer : bytearray
         The pixel samples, row by row, samples interleaved (colour-by-pixel),
         little-endian for 16-bit. Written to Pixel Data without copying.
+        Empty when a JPEG to be encapsulated as it is was only verified
+        (``load_image(..., jpeg_passthrough=True)``; :attr:`original` is set).
     rows, columns : int
         Image size after orientation was applied.
     samples_per_pixel : int

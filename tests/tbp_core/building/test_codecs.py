@@ -7,13 +7,17 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
-from pydicom.encaps import generate_frames
+from pydicom.encaps import encapsulate, generate_frames
 
-from tbp_core.building.codecs import TRANSFER_SYNTAXES, available_transfer_syntaxes
+from tbp_core.building.codecs import (
+    TRANSFER_SYNTAXES,
+    available_transfer_syntaxes,
+    encapsulate_one,
+)
 from tbp_core.building.convert import ConvertOptions, convert_image
 from tbp_core.building.iods import SECONDARY_CAPTURE, VL_PHOTOGRAPHIC, new_series_context
 from tbp_core.building.jpegsegments import strip_metadata
-from tbp_core.errors import ConversionError
+from tbp_core.errors import ConversionError, ImageLoadError
 from tbp_core.fileio import dicomio
 from tbp_core.sources.images import load_image
 from tests.conftest import DATA, ROOT
@@ -147,3 +151,59 @@ def test_gps_only_when_asked(tmp_path: Path) -> None:
     target, with_gps = convert_and_write(path, tmp_path, include_gps=True)
     assert any(element.keyword.startswith("GPS") for element in with_gps)
     assert dciodvfy(target).errors == ()
+
+
+@pytest.mark.parametrize("size", [1, 2, 4097])
+def test_encapsulate_one_writes_what_pydicom_writes(size: int) -> None:
+    frame = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    assert encapsulate_one(frame) == encapsulate([frame])
+    assert encapsulate_one(memoryview(frame)) == encapsulate([frame])
+
+
+@pytest.mark.parametrize("name", ["basn2c08.png", "basn0g16.png"])
+def test_jpeg_ls_codestream_starts_with_its_frame_not_a_spiff_header(
+    name: str, tmp_path: Path
+) -> None:
+    _, ds = convert_and_write(
+        PNG_DIR / name, tmp_path, iod=SECONDARY_CAPTURE, transfer_syntax="jpeg-ls"
+    )
+    (frame,) = generate_frames(ds.PixelData, number_of_frames=1)
+    assert frame[:4] == b"\xff\xd8\xff\xf7"  # SOI, then SOF55 (JPEG-LS) at once
+    assert b"SPIFF" not in frame[:64]
+    assert ds.PhotometricInterpretation == ("RGB" if ds.SamplesPerPixel == 3 else "MONOCHROME2")
+
+
+def test_passthrough_verifies_the_jpeg_without_keeping_its_pixels() -> None:
+    path = DATA / "exif" / "pillow__exif_gps.jpg"
+    converted = convert_image(
+        path.read_bytes(),
+        path.name,
+        {},
+        new_series_context(),
+        options=ConvertOptions(transfer_syntax="jpeg-passthrough"),
+    )
+    full = load_image(path.read_bytes(), path.name)
+    assert converted.image.buffer == bytearray()
+    assert converted.image.original == full.original
+    ds = converted.dataset
+    assert (ds.Rows, ds.Columns, ds.SamplesPerPixel) == (full.rows, full.columns, 3)
+    ratio = full.rows * full.columns * 3 / len(path.read_bytes())
+    assert ds.LossyImageCompressionRatio == f"{ratio:.2f}"
+
+
+def test_passthrough_of_a_truncated_jpeg_is_refused_like_a_full_decode() -> None:
+    path = DATA / "exif" / "pillow__exif_gps.jpg"
+    data = path.read_bytes()
+    cut = data[: data.index(b"\xff\xda") + (len(data) - data.index(b"\xff\xda")) // 2]
+    with pytest.raises(ImageLoadError) as full:
+        load_image(cut, "cut.jpg")
+    with pytest.raises(ImageLoadError) as passthrough:
+        convert_image(
+            cut,
+            "cut.jpg",
+            {},
+            new_series_context(),
+            options=ConvertOptions(transfer_syntax="jpeg-passthrough"),
+        )
+    assert "truncated" in str(full.value).lower()
+    assert str(passthrough.value) == str(full.value)
