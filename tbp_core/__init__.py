@@ -48,6 +48,12 @@ _EXPORTS: dict[str, str] = {
     "get_iod": "tbp_core.building.iods",
     "new_series_context": "tbp_core.building.iods",
     "parse_template": "tbp_core.building.templates",
+    "lesion_link_metadata": "tbp_core.building.lesionlink",
+    "parse_manifest": "tbp_core.building.manifest",
+    "session_from_folder": "tbp_core.building.sessionfolder",
+    "SessionJob": "tbp_core.building.sessionconvert",
+    "convert_session": "tbp_core.building.sessionconvert",
+    "conformance": "tbp_core.building.conformance",
     # editing
     "apply_edits": "tbp_core.inspection.tagapply",
     # sharing
@@ -74,6 +80,7 @@ __all__ = [
     "IdentifierMap",
     "ImageLoadError",
     "MetadataError",
+    "SessionJob",
     "TagEditError",
     "TbpError",
     "UnsupportedImageError",
@@ -82,23 +89,33 @@ __all__ = [
     "apply_edits",
     "build_structure",
     "build_tree",
+    "conformance",
     "convert_image",
+    "convert_session",
     "deidentify",
     "get_iod",
     "group_instances",
     "index_datasets",
     "index_paths",
+    "lesion_link_metadata",
     "new_series_context",
+    "parse_manifest",
     "parse_template",
     "read",
     "read_with_report",
+    "session_from_folder",
     "validate",
     "write",
 ]
 
 if TYPE_CHECKING:
+    from tbp_core.building.conformance import conformance
     from tbp_core.building.convert import ConvertOptions, convert_image
     from tbp_core.building.iods import get_iod, new_series_context
+    from tbp_core.building.lesionlink import lesion_link_metadata
+    from tbp_core.building.manifest import parse_manifest
+    from tbp_core.building.sessionconvert import SessionJob, convert_session
+    from tbp_core.building.sessionfolder import session_from_folder
     from tbp_core.building.templates import parse_template
     from tbp_core.errors import (
         CodecUnavailableError,

@@ -21,7 +21,6 @@ from tbp_core.errors import TbpError
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-    from tbp_core.building.batch import ItemResult
     from tbp_core.validation.findings import ValidationReport
 
 # Command modules are imported inside the handlers (and the convert options
@@ -42,81 +41,19 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def _add_convert(convert: argparse.ArgumentParser) -> None:
-    """Arguments of ``convert`` (imports the building options it offers)."""
-    from tbp_core.building.codecs import DEFAULT_TRANSFER_SYNTAX, TRANSFER_SYNTAXES
-    from tbp_core.building.iods import IODS
-    from tbp_core.sources.images import DEFAULT_MAX_PIXELS
+    """Arguments of ``convert`` (defined with the command, in tbp_core.building)."""
+    from tbp_core.building import commands
 
-    convert.add_argument("inputs", nargs="+", metavar="INPUT", help="image files")
-    convert.add_argument("-o", "--output", required=True, metavar="OUT", help="file or directory")
-    convert.add_argument(
-        "--iod", choices=list(IODS), default="vl-photographic", help="IOD to produce"
-    )
-    convert.add_argument(
-        "--metadata", metavar="TEMPLATE.json", help="keyword-JSON or DICOM JSON metadata"
-    )
-    convert.add_argument(
-        "--set",
-        dest="assignments",
-        action="append",
-        default=[],
-        metavar="KEYWORD=VALUE",
-        help="set one attribute (repeatable; wins over the template)",
-    )
-    convert.add_argument(
-        "--alpha",
-        choices=["refuse", "drop", "white", "black"],
-        default="refuse",
-        help="transparent images: refuse (default), drop the alpha channel, or "
-        "composite onto white or black",
-    )
-    convert.add_argument(
-        "--include-gps", action="store_true", help="write EXIF GPS location (off by default)"
-    )
-    convert.add_argument(
-        "--include-device-identity",
-        action="store_true",
-        help="write the EXIF camera owner and body/lens serial numbers (off by default)",
-    )
-    convert.add_argument(
-        "--include-maker-note",
-        action="store_true",
-        help="write the camera vendor's opaque EXIF MakerNote (off by default)",
-    )
-    convert.add_argument(
-        "--transfer-syntax",
-        choices=list(TRANSFER_SYNTAXES),
-        default=DEFAULT_TRANSFER_SYNTAX,
-        help="how Pixel Data is encoded",
-    )
-    convert.add_argument(
-        "--max-pixels",
-        type=int,
-        default=DEFAULT_MAX_PIXELS,
-        help=f"largest image accepted, in pixels (default {DEFAULT_MAX_PIXELS:,})",
-    )
-    convert.add_argument(
-        "--jobs",
-        type=int,
-        default=None,
-        metavar="N",
-        help="processes converting a batch (default: all cores; 1: this process only)",
-    )
-    convert.add_argument(
-        "--regional",
-        metavar="OVERVIEW.dcm",
-        help="regional overview the inputs are close-ups of: reference it, join its study",
-    )
-    convert.add_argument(
-        "--location", metavar="X,Y", help="lesion's pixel column,row on the --regional overview"
-    )
-    convert.add_argument(
-        "--lesion-id", metavar="ID", help="lesion's Tracking ID (with a stable Tracking UID)"
-    )
-    convert.add_argument(
-        "-v", "--verbose", action="store_true", help="print the EXIF mapping report"
-    )
+    commands.add_convert(convert)
     convert.set_defaults(handler=_run_convert)
+
+
+def _add_templates(listing: argparse.ArgumentParser) -> None:
+    """Arguments of ``templates`` (defined with the command, in tbp_core.building)."""
+    from tbp_core.building import commands
+
+    commands.add_templates(listing)
+    listing.set_defaults(handler=_run_templates)
 
 
 def _add_validate(check: argparse.ArgumentParser) -> None:
@@ -224,8 +161,17 @@ _COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None]]]
         "convert PNG, JPEG or TIFF images to DICOM",
         "Convert images to DICOM. One INPUT and OUT ending in .dcm writes that "
         "file; otherwise OUT is a directory and each input becomes OUT/<stem>.dcm. All "
-        "inputs of one call share one study and one series.",
+        "inputs of one call share one study and one series. A whole TBP session "
+        "(--manifest SESSION.csv, or FOLDER --session) becomes one study with a series of "
+        "overviews and a series of dermoscopic close-ups linked to them.",
         _add_convert,
+    ),
+    "templates": (
+        "list the TBP session templates: body-region views, codes, file names",
+        "List each session template: its regional views with the anatomic region code "
+        "(CID 4029) and side, the file name --session expects for each, and the close-ups. "
+        "A view's name can be used as a region in a manifest or a file name. Exit 0.",
+        _add_templates,
     ),
     "validate": (
         "check DICOM files against their IOD",
@@ -367,108 +313,18 @@ def _fail(message: str) -> None:
     print(f"tbp-dicom: {' '.join(message.split())}", file=sys.stderr)
 
 
-def _load_metadata(args: argparse.Namespace) -> dict[str, Any]:
-    """Template values with ``--set`` values on top, checked for the chosen IOD."""
-    from tbp_core.building.iods import get_iod
-    from tbp_core.building.metadata import merge_metadata, parse_assignment, parse_template
-
-    iod_key = get_iod(args.iod).standard_key
-    layers: list[dict[str, Any]] = []
-    if args.metadata:
-        path = Path(args.metadata)
-        try:
-            text = path.read_bytes()
-        except OSError as exc:
-            raise TbpError(f"cannot read metadata template '{path}': {exc.strerror}") from exc
-        layers.append(parse_template(text, iod_key=iod_key))
-    layers.append(dict(parse_assignment(item, iod_key=iod_key) for item in args.assignments))
-    user = merge_metadata(*layers)
-    return merge_metadata(_lesion_link(args, user), user) if args.regional else user
-
-
-def _lesion_link(args: argparse.Namespace, user: dict[str, Any]) -> dict[str, Any]:
-    """The ``--regional`` layer (overview's study, reference, location, lesion id)."""
-    from tbp_core.building import lesionlink
-    from tbp_core.fileio import dicomio
-
-    overview = dicomio.read(args.regional)
-    lesionlink.check_overview(overview, f"--regional '{args.regional}'")
-    location = lesionlink.parse_location(args.location) if args.location else None
-    return lesionlink.lesion_link_metadata(
-        overview, user, location=location, lesion_id=args.lesion_id
-    )
-
-
 def _run_convert(args: argparse.Namespace) -> int:
-    """Convert each input (large batches in worker processes); report each, keep going."""
-    from tbp_core.building import batch
-    from tbp_core.building.convert import ConvertOptions
-    from tbp_core.building.iods import get_iod, new_series_context
+    """Convert images, a manifest's session or a folder's session."""
+    from tbp_core.building import commands
 
-    if (args.location or args.lesion_id) and not args.regional:
-        raise TbpError("--location and --lesion-id need --regional OVERVIEW.dcm")
-    metadata = _load_metadata(args)
-    options = ConvertOptions(
-        iod=get_iod(args.iod),
-        alpha=args.alpha,
-        include_gps=args.include_gps,
-        include_device_identity=args.include_device_identity,
-        include_maker_note=args.include_maker_note,
-        transfer_syntax=args.transfer_syntax,
-        max_pixels=args.max_pixels,
-    )
-    output = Path(args.output)
-    single_file = len(args.inputs) == 1 and output.suffix.lower() == ".dcm"
-    if not single_file:
-        try:
-            output.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise TbpError(f"cannot create output directory '{output}': {exc.strerror}") from exc
-    job = batch.BatchJob(metadata, new_series_context(), options, exif_report=args.verbose)
-    items = batch.plan_batch(args.inputs, output, single_file=single_file)
-    bar = sys.stderr.isatty() and len(items) > 1  # a progress bar on a terminal only
-    try:
-        results = batch.run_batch(
-            items,
-            job,
-            jobs=args.jobs,
-            on_result=lambda result: _report(result, clear_bar=bar),
-            on_progress=_show_progress if bar else None,
-        )
-    finally:
-        if bar:
-            _show_progress(0, 0)
-    return EXIT_UNUSABLE if any(result.error for result in results) else EXIT_OK
+    return commands.run_convert(args)
 
 
-def _show_progress(done: int, total: int) -> None:
-    """Redraw the progress bar on stderr; erase it when done (or for 0 of 0)."""
-    from tbp_core.building.batch import progress_bar
+def _run_templates(args: argparse.Namespace) -> int:
+    """List the TBP session templates."""
+    from tbp_core.building import commands
 
-    line = progress_bar(done, total) if done < total else ""
-    sys.stderr.write(f"\r\x1b[K{line}")
-    sys.stderr.flush()
-
-
-def _report(result: ItemResult, *, clear_bar: bool) -> None:
-    """One line per input: converted on stdout (with notes), failed on stderr."""
-    if clear_bar:
-        _show_progress(0, 0)
-    if result.error:
-        _fail(result.error)
-        return
-    print(
-        f"{result.source.name} -> {result.target} ({result.modality}, "
-        f"{result.columns}x{result.rows} {result.photometric} {result.bits_allocated}-bit, "
-        f"instance {result.instance_number})"
-    )
-    for notice in result.notices:
-        print(f"  note: {notice}")
-    if result.exif_report:
-        print(result.exif_report)
-    for warning in result.warnings:
-        print(f"  note: {warning}")
-    sys.stdout.flush()
+    return commands.run_templates(args)
 
 
 def _run_validate(args: argparse.Namespace) -> int:

@@ -36,6 +36,7 @@ __all__ = [
     "PURPOSE_OF_REFERENCE",
     "STUDY_KEYWORDS",
     "check_overview",
+    "is_vl_image",
     "lesion_link_metadata",
     "parse_location",
     "tracking_uid",
@@ -69,6 +70,25 @@ LOCATION_KEY = "tbp:LesionLocationOnRegional"
 _TRACKING_SALT = "tbp-lesion"
 
 
+def is_vl_image(sop_class_uid: str) -> bool:
+    """Whether a SOP Class is one of the standard's VL image IODs (what an overview must be).
+
+    Parameters
+    ----------
+    sop_class_uid : str
+        E.g. VL Photographic Image Storage (1.2.840.10008.5.1.4.1.1.77.1.4).
+
+    Returns
+    -------
+    bool
+        True for the VL Photographic, Endoscopic, Microscopic, Slide-Coordinates
+        Microscopic and Whole Slide Microscopy images; False for the others
+        (Dermoscopic Photography too: a close-up, not a regional overview).
+    """
+    iod = standard.iod_for_sop_class(str(sop_class_uid)) or ""
+    return iod.startswith("vl-") and iod.endswith("-image")
+
+
 def check_overview(overview: Dataset, name: str = "the overview") -> None:
     """Refuse an overview that is not a VL image with pixels.
 
@@ -86,8 +106,7 @@ def check_overview(overview: Dataset, name: str = "the overview") -> None:
         missing attributes when it has no SOP Instance UID, Rows or Columns.
     """
     sop_class = str(overview.get("SOPClassUID", ""))
-    iod = standard.iod_for_sop_class(sop_class) or ""
-    if not (iod.startswith("vl-") and iod.endswith("-image")):
+    if not is_vl_image(sop_class):
         kind = getattr(overview.get("SOPClassUID"), "name", "") or sop_class or "no SOP Class"
         raise TbpError(
             f"{name} is not a VL image ({kind}) — --regional needs a VL Photographic "

@@ -15,7 +15,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from pydicom.dataset import Dataset
 
@@ -27,10 +28,18 @@ from tbp_core.building.attributes import (
 )
 from tbp_core.errors import FieldProblem, MetadataError
 
+if TYPE_CHECKING:
+    from tbp_core.standard.anatomy import AnatomicRegion
+
 __all__ = [
+    "SESSION_TEMPLATES",
+    "TBP_SESSION",
+    "SessionTemplate",
+    "SessionView",
     "dataset_to_template",
     "parse_assignment",
     "parse_template",
+    "session_template",
     "template_to_json",
 ]
 
@@ -235,3 +244,185 @@ def template_to_json(values: Mapping[str, Any]) -> str:
         Indented JSON ending with a newline; non-ASCII characters kept as is.
     """
     return json.dumps(dict(values), indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------- session templates
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """One view of a session template: a regional overview of one body region.
+
+    Attributes
+    ----------
+    name : str
+        The view's short name, also accepted as a region in a manifest and as
+        the region part of a file name (``left-arm_overview.png``).
+    title : str
+        What the photographer frames, in words.
+    region_keyword : str
+        The pydicom keyword of the site in CID 4029 "Dermatology Anatomic Site".
+    laterality : str or None
+        ``"L"`` or ``"R"`` for one side of a paired region, else None.
+    aliases : tuple of str
+        Other names accepted for the view (file names, manifests).
+    """
+
+    name: str
+    title: str
+    region_keyword: str
+    laterality: str | None = None
+    aliases: tuple[str, ...] = ()
+
+    def metadata(self) -> dict[str, Any]:
+        """Return the view's metadata template: its Anatomic Region Sequence.
+
+        Returns
+        -------
+        dict[str, Any]
+            ``{"AnatomicRegionSequence": [...]}`` with the laterality, if any,
+            as an Anatomic Region Modifier (CID 244).
+        """
+        from tbp_core.standard import anatomy
+
+        region = self.region()
+        side: anatomy.Laterality | None = None
+        if self.laterality == "L":
+            side = "L"
+        elif self.laterality == "R":
+            side = "R"
+        return {"AnatomicRegionSequence": [anatomy.anatomic_region_value(region, laterality=side)]}
+
+    def region(self) -> AnatomicRegion:
+        """Return the view's anatomic region (from CID 4029, via the anatomy module).
+
+        Returns
+        -------
+        AnatomicRegion
+        """
+        from pydicom.sr.codedict import codes
+
+        from tbp_core.standard import anatomy
+
+        code = getattr(codes.cid4029, self.region_keyword)
+        found = anatomy.region_by_code(code.value, code.scheme_designator)
+        if found is None:  # pragma: no cover - every keyword below is in CID 4029
+            raise MetadataError(f"{self.region_keyword} is not in CID 4029")
+        return found
+
+
+@dataclass(frozen=True)
+class SessionTemplate:
+    """The regional views a TBP session is expected to contain, plus close-ups.
+
+    Attributes
+    ----------
+    name : str
+        The template's name (``tbp-dicom templates`` lists it).
+    description : str
+        One paragraph for the listing.
+    views : tuple of SessionView
+        The regional overviews, in shooting order.
+    source : str
+        Where the views and their codes come from.
+    """
+
+    name: str
+    description: str
+    views: tuple[SessionView, ...]
+    source: str
+
+    def view(self, name: str) -> SessionView | None:
+        """Return the view called ``name`` (or one of its aliases), else None.
+
+        Parameters
+        ----------
+        name : str
+            Case, spaces, hyphens and underscores do not matter
+            (``"Left arm"``, ``"left-arm"``, ``"LEFT_ARM"``).
+
+        Returns
+        -------
+        SessionView or None
+        """
+        wanted = _view_key(name)
+        for view in self.views:
+            if wanted in {_view_key(view.name), *(_view_key(a) for a in view.aliases)}:
+                return view
+        return None
+
+
+def _view_key(text: str) -> str:
+    return "-".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+#: The TBP session template: the regional views of a total-body photography
+#: session (head, neck, front and back of the trunk, each upper and lower
+#: extremity), each coded with its CID 4029 "Dermatology Anatomic Site" concept
+#: (PS3.16; codes and meanings from pydicom's copy of the group), plus any
+#: number of dermoscopic close-ups of single lesions, each linked to the view
+#: it was found on. CID 4029 has no "skin of head and neck", nor a whole-arm or
+#: whole-leg concept narrower than an extremity, so head and neck are two views
+#: and the limbs are "Skin of upper/lower extremity" with a side.
+TBP_SESSION = SessionTemplate(
+    name="tbp-session",
+    description=(
+        "Total body photography session: one regional overview (VL Photographic "
+        "Image) per body region below, plus dermoscopic close-ups (Dermoscopic "
+        "Photography Image) of single lesions, each linked to its overview."
+    ),
+    views=(
+        SessionView("head", "head and face", "SkinOfHead", aliases=("face", "head-face")),
+        SessionView("neck", "neck", "SkinOfNeck"),
+        SessionView(
+            "anterior-trunk",
+            "chest and abdomen",
+            "SkinOfAnteriorTrunk",
+            aliases=("front", "trunk-front", "chest-abdomen", "anterior-torso"),
+        ),
+        SessionView(
+            "posterior-trunk",
+            "back",
+            "SkinOfBack",
+            aliases=("back", "trunk-back", "posterior-torso"),
+        ),
+        SessionView("left-arm", "left arm", "SkinOfUpperExtremity", "L", ("left-upper-limb",)),
+        SessionView("right-arm", "right arm", "SkinOfUpperExtremity", "R", ("right-upper-limb",)),
+        SessionView("left-leg", "left leg", "SkinOfLowerExtremity", "L", ("left-lower-limb",)),
+        SessionView("right-leg", "right leg", "SkinOfLowerExtremity", "R", ("right-lower-limb",)),
+    ),
+    source=(
+        "regions: DICOM PS3.16 CID 4029 Dermatology Anatomic Site (SNOMED CT), laterality "
+        "as a CID 244 modifier; views: the usual regional division of a TBP session "
+        "(head, neck, anterior and posterior trunk, upper and lower extremities)"
+    ),
+)
+
+#: Every session template, by name.
+SESSION_TEMPLATES: dict[str, SessionTemplate] = {TBP_SESSION.name: TBP_SESSION}
+
+
+def session_template(name: str) -> SessionTemplate:
+    """Return the session template called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        E.g. ``"tbp-session"``.
+
+    Returns
+    -------
+    SessionTemplate
+
+    Raises
+    ------
+    MetadataError
+        Naming the templates there are.
+    """
+    found = SESSION_TEMPLATES.get(name.strip().lower())
+    if found is None:
+        raise MetadataError(
+            f"no session template {name!r}; there is: {', '.join(SESSION_TEMPLATES)} "
+            "(tbp-dicom templates lists them)"
+        )
+    return found
