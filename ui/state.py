@@ -32,6 +32,7 @@ import streamlit as st
 from tbp_core.building.iods import SeriesContext
 from tbp_core.errors import TbpError
 from tbp_core.fileio.archives import ArchiveLimits, is_zip, zip_sources
+from tbp_core.session.links import refresh_links
 from tbp_core.session.workspace import Document, open_document
 from ui.sessions import QUERY_PARAM, StoredSession, return_freed_memory, store
 
@@ -183,9 +184,15 @@ def clear_session() -> None:
 
 
 def documents() -> list[Document]:
-    """The session's documents, in upload order."""
+    """The session's documents, in upload order.
+
+    Close-ups linked to an overview that changed since are brought up to date
+    first (:func:`tbp_core.session.links.refresh_links`: a comparison of
+    revisions when nothing changed).
+    """
     _forget_gone_callbacks()
     docs: list[Document] = st.session_state[DOCUMENTS]
+    refresh_links(docs)
     return docs
 
 

@@ -27,7 +27,7 @@ from tbp_core.standard.formatting import title_of, usage_text
 from tbp_core.validation.findings import Finding, ValidationReport
 from tbp_core.validation.summary import FILE_META_MODULE
 from tbp_core.validation.validate import validate
-from ui import form, state
+from ui import form, lesion_panel, state
 from ui.cache import memo
 from ui.layout import TAGS_PAGE, UPLOAD_PAGE, VALIDATE_PAGE, header, require_document
 from ui.text import literal
@@ -432,6 +432,14 @@ if problem is not None:
             args=(doc.id, from_exif),
             help="Take the values the image's EXIF gives (shown in the fields below).",
         )
+
+if doc.kind == "image":
+    with st.expander(
+        "Lesion link: the regional overview this close-up was taken on",
+        expanded=lesion_panel.starts_open(doc),
+        icon=":material/link:",
+    ):
+        lesion_panel.lesion_link_section(doc)
 
 sections = metadata_ops.form_sections_for(doc, iod_key)
 fields = formfields.form_fields(sections)

@@ -29,6 +29,7 @@ from ui.cache import memo
 from ui.deidentify_panel import deidentify_step
 from ui.dropped import show_dropped_edits
 from ui.layout import METADATA_PAGE, TAGS_PAGE, header, require_dataset, require_document
+from ui.lesion_panel import show_link_check
 from ui.send_panel import send_step
 from ui.text import code, literal
 from ui.wording import browser_words
@@ -199,6 +200,7 @@ def show_draft(doc: Document) -> None:
     )
     st.page_link(METADATA_PAGE, label="Fill them in on the Metadata page", icon=":material/edit:")
     st.subheader("Findings")
+    show_link_check(doc, show_finding)
     show_report(memo(doc, "report", lambda: validate(dataset_of(doc))))
     st.stop()
 
@@ -217,6 +219,7 @@ show_dropped_edits(doc, "vd_dismiss_dropped")
 findings_column, download_column = st.columns([3, 2], gap="large")
 with findings_column:
     st.subheader("Findings")
+    show_link_check(doc, show_finding)  # the session's check of a link to an overview
     show_report(memo(doc, "report", lambda: validate(dataset_of(doc))))
 with download_column:
     st.subheader("Download")

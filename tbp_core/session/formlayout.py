@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from tbp_core import standard
 from tbp_core.building.iods.builder import DERMOSCOPIC_EQUIPMENT
+from tbp_core.building.lesionlink import LOCATION_KEY
 from tbp_core.standard import private
 from tbp_core.standard import vr as vrs
 from tbp_core.standard.enumerations import allowed_values
@@ -119,6 +120,12 @@ CALIBRATION_MODULE = "tbp-calibration"
 _CALIBRATION_MODULE_NAME = (
     f"Camera calibration (private block '{private.TBP_PRIVATE_CREATOR}', group 0011)"
 )
+
+
+#: TBP private attributes that are not camera calibration: the lesion's location on
+#: its overview is part of a close-up's lesion link (the Metadata page's "Lesion link"
+#: section, :mod:`tbp_core.session.links`), set with the overview, not typed here.
+_NOT_CALIBRATION = frozenset({LOCATION_KEY})
 
 
 #: Modules used when a dataset's IOD is unknown (no or an unlisted SOP Class UID).
@@ -319,6 +326,8 @@ def _field(
 def _calibration_fields() -> tuple[FormField, ...]:
     fields = []
     for attr in private.TBP_ATTRIBUTES:
+        if attr.key in _NOT_CALIBRATION:
+            continue
         kind: InputKind = "number" if attr.vm == "1" else "text"
         choices: tuple[str, ...] = ()
         if attr.key == "tbp:Parfocal":

@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -45,6 +45,9 @@ from tbp_core.inspection import tags
 from tbp_core.session.names import safe_basename
 from tbp_core.sources.exif import map_exif
 from tbp_core.sources.images import AlphaPolicy, SourceImage, load_image
+
+if TYPE_CHECKING:
+    from tbp_core.session.links import LesionLink
 
 DocumentKind = Literal["image", "dicom"]
 
@@ -126,6 +129,9 @@ class Document:
         Type 1 keywords only the user can give that the last build lacked (a
         Dermoscopic image's equipment): the dataset is a draft without them,
         shown but not exported (:func:`build_error` names them).
+    link : LesionLink or None
+        The close-up's link to its regional overview (:mod:`tbp_core.session.links`):
+        its metadata layer goes under :attr:`metadata` when the image is built.
     revision : int
         Increases with every change; caches key on ``(id, revision)``.
     id : str
@@ -147,6 +153,7 @@ class Document:
     read_warnings: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
     missing: tuple[str, ...] = ()
+    link: LesionLink | None = None
     revision: int = 0
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     _dataset: Dataset | None = field(default=None, repr=False)
@@ -275,10 +282,13 @@ def _build_image_dataset(document: Document) -> tuple[Dataset, tuple[str, ...]]:
     and recorded on the document (:attr:`Document.missing`).
     """
     assert document.image is not None
+    values = document.metadata
+    if document.link is not None:  # the overview's layer, under the user's values
+        values = {**document.link.layer(document.metadata), **document.metadata}
     built = build_instance(
         document.image,
         document.iod,
-        document.metadata,
+        values,
         document.context,
         instance_number=document.instance_number,
         draft=True,

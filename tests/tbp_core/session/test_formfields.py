@@ -141,7 +141,11 @@ def test_the_calibration_block_is_its_own_section() -> None:
     calibration = sections[-1]
     assert calibration.ie == CALIBRATION_IE
     fields = calibration.fields
-    assert [f.key for f in fields] == [a.key for a in private.TBP_ATTRIBUTES]
+    lesion_link = "tbp:LesionLocationOnRegional"  # the lesion link's, not calibration
+    assert [f.key for f in fields] == [
+        a.key for a in private.TBP_ATTRIBUTES if a.key != lesion_link
+    ]
+    assert formfields.form_field(lesion_link, VL) is None
     focal = fields[0]
     assert (focal.name, focal.tag, focal.vr, focal.type) == (
         "Focal Length (pixels)",
