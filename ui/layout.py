@@ -17,6 +17,18 @@ TAGS_PAGE = "views/tags.py"
 DUMP_PAGE = "views/dump.py"
 STRUCTURE_PAGE = "views/structure.py"
 VALIDATE_PAGE = "views/validate_download.py"
+CONFORMANCE_PAGE = "views/conformance.py"
+#: Page file → title in the sidebar, in order (app.py's navigation is made from it).
+PAGE_TITLES: dict[str, str] = {
+    UPLOAD_PAGE: "Upload",
+    BROWSE_PAGE: "Browse",
+    METADATA_PAGE: "Metadata",
+    TAGS_PAGE: "Tags",
+    DUMP_PAGE: "Dump",
+    STRUCTURE_PAGE: "Structure",
+    VALIDATE_PAGE: "Validate & Download",
+    CONFORMANCE_PAGE: "Conformance",
+}
 
 
 #: Widget key of the sidebar's document picker.

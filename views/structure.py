@@ -13,7 +13,9 @@ from tbp_core.inspection.srtree import SRItem
 from tbp_core.session import workspace
 from tbp_core.standard.formatting import usage_text
 from ui.cache import memo
+from ui.glossary import term_help
 from ui.layout import header, require_dataset, require_document
+from ui.lesion_panel import show_link_line
 from ui.text import code, literal, quoted
 
 #: Status → Streamlit badge colour.
@@ -23,10 +25,15 @@ COLOURS = {
     explain.MISSING: "red",
     explain.NOT_APPLICABLE: "gray",
 }
-#: Wide tables scroll inside their box and long paths wrap (the page holds at 1024 px).
+#: Wide tables scroll inside their box and long paths and values wrap (the page holds at
+#: 1024 px); the short Tag, Type, VR and VM cells never break.
 _TABLE_STYLE = """<style>
 .stMarkdown table { display: block; max-width: 100%; overflow-x: auto; }
 .stMarkdown td { overflow-wrap: anywhere; }
+.stMarkdown td:nth-child(4), .stMarkdown td:nth-child(5),
+.stMarkdown table:has(th:nth-child(8)) td:is(:nth-child(6), :nth-child(7)) {
+  white-space: nowrap; overflow-wrap: normal;
+}
 </style>"""
 
 
@@ -46,22 +53,48 @@ def _counts(attributes: Iterable[AttributeNode]) -> Counter[str]:
     return Counter(attribute.status for attribute in attributes)
 
 
+def value_cell(attribute: AttributeNode) -> str:
+    """The value as text (escaped), a UID followed by the standard's name for it."""
+    cell = literal(attribute.value)
+    if attribute.uid_name:
+        cell += f" *{literal(attribute.uid_name)}*"
+    return cell
+
+
 def _attribute_table(attributes: Iterable[AttributeNode], with_type: bool = True) -> str:
-    head = "| Status | Attribute | Keyword (path) | Tag | Type | VR | VM |"
-    rule = "|---|---|---|---|:-:|:-:|:-:|"
+    head = "| Status | Attribute | Keyword (path) | Tag | Type | VR | VM | Value |"
+    rule = "|---|---|---|---|:-:|:-:|:-:|---|"
     if not with_type:
-        head, rule = "| Status | Attribute | Keyword (path) | Tag | VR |", "|---|---|---|---|:-:|"
+        head = "| Status | Attribute | Keyword (path) | Tag | VR | Value |"
+        rule = "|---|---|---|---|:-:|---|"
     lines = [head, rule]
     for attribute in attributes:
-        name = literal(attribute.name)
+        name = literal(explain.display_name(attribute))
         if attribute.url:
             name = f"[{name}]({attribute.url})"
         where = attribute.path if with_type else attribute.keyword
         cells = [badge(attribute.status), name, code(where or ""), literal(attribute.tag)]
         more = [attribute.type, attribute.vr, attribute.vm] if with_type else [attribute.vr]
         cells += [literal(cell) for cell in more]
+        cells.append(value_cell(attribute))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _full_values(attributes: Iterable[AttributeNode], key: str) -> None:
+    """Offer the long values the table shows shortened, one at a time, in full."""
+    long = {a.path or a.tag: a.full_value for a in attributes if a.full_value}
+    if not long:
+        return
+    chosen = st.selectbox(
+        "Show a long value in full",
+        list(long),
+        index=None,
+        key=f"structure_full_{key}",
+        placeholder="Pick an attribute whose value is shortened above",
+    )
+    if chosen is not None:
+        st.code(long[chosen], language=None, wrap_lines=True)
 
 
 def _module_label(module: ModuleNode, counts: Counter[str]) -> str:
@@ -87,6 +120,7 @@ def _show_module(module: ModuleNode, show_all: bool) -> None:
         shown = [a for a in module.attributes if show_all or a.status != explain.NOT_APPLICABLE]
         if shown:
             st.markdown(_attribute_table(shown))
+            _full_values(shown, module.key)
         else:
             st.caption("None of this module's attributes are in the file.")
         hidden = len(module.attributes) - len(shown)
@@ -121,12 +155,6 @@ def _sr_tree(root: SRItem | None) -> None:
         st.markdown("\n".join(_sr_lines(root)))
 
 
-def _glossary() -> None:
-    with st.sidebar.expander("Glossary", icon=":material/menu_book:"):
-        for term, meaning in explain.GLOSSARY.items():
-            st.markdown(f"**{term}** — {meaning}")
-
-
 def _summary(tree: StructureTree) -> None:
     counts = _counts(a for ie in tree.ies for m in ie.modules for a in m.attributes)
     badges = " ".join(badge(status, counts[status]) for status in COLOURS)
@@ -141,9 +169,10 @@ def _summary(tree: StructureTree) -> None:
 header(
     "Structure",
     "How the current document is built: its IOD, the Information Entities and modules it is "
-    "made of, and the status of every attribute — with links to the standard.",
+    "made of, and the status and value of every attribute — with links to the standard. "
+    "Words such as IOD, IE, module, Type, VR and private creator are explained in the "
+    "Glossary in the sidebar.",
 )
-_glossary()
 doc = require_document()
 require_dataset(doc)
 ds = workspace.dataset_of(doc)
@@ -152,7 +181,10 @@ tree: StructureTree = memo(doc, "structure", lambda: explain.build_structure(ds)
 title_column, link_column = st.columns([4, 1], vertical_alignment="center")
 st.html(_TABLE_STYLE)
 title_column.subheader(literal(tree.iod_name))
-title_column.caption(f"SOP Class UID {literal(tree.sop_class_uid or '(none)')}")
+sop_class = literal(tree.sop_class_uid or "(none)")
+if tree.sop_class_name:
+    sop_class += f" — {literal(tree.sop_class_name)}"
+title_column.caption(f"SOP Class UID {sop_class}", help=term_help("SOP Class"))
 if tree.iod:
     link_column.link_button(
         "Open in the standard", f"{explain.BROWSER}/{tree.iod}", icon=":material/open_in_new:"
@@ -166,11 +198,13 @@ else:
     st.warning(f"{reason}, so there is no IOD to explain it against; every attribute is listed.")
 
 _summary(tree)
+show_link_line(doc)
 _sr_tree(memo(doc, "sr_tree", lambda: srtree.build_sr_tree(ds)))
 show_all = st.toggle(
     "Show absent optional attributes",
     key="structure_show_all",
-    help="Also list Type 3 and conditional attributes that are not in the file.",
+    help="Also list Type 3 and conditional attributes that are not in the file.\n\n"
+    + term_help("Type"),
 )
 for ie in tree.ies:
     st.markdown(f"#### {literal(ie.name)}")
@@ -184,4 +218,12 @@ if tree.foreign:
         "(private tags, other IODs' attributes)",
         expanded=not tree.ies,
     ):
+        if any(int(a.tag[1:5], 16) % 2 for a in tree.foreign):
+            st.caption(
+                "A private element is named by the private creator that reserved its block; "
+                "elements of known vendors' blocks get their names from pydicom's private "
+                "dictionary.",
+                help=term_help("private creator"),
+            )
         st.markdown(_attribute_table(tree.foreign, with_type=False))
+        _full_values(tree.foreign, "outside")

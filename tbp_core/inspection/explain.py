@@ -16,9 +16,11 @@ from pydicom.dataset import Dataset
 
 from tbp_core.boundary import guarded
 from tbp_core.fileio.access import text_value
-from tbp_core.inspection.dump import describe_element
+from tbp_core.inspection.dump import DumpNode, describe_element
+from tbp_core.inspection.tagtable import value_text
 from tbp_core.standard import attribute_info, iod_for_sop_class
 from tbp_core.standard.formatting import tag_text, title_of
+from tbp_core.standard.glossary import GLOSSARY
 from tbp_core.validation.context import Context, top_level_tags
 from tbp_core.validation.requirements import (
     EMPTY,
@@ -42,64 +44,12 @@ __all__ = [
     "ModuleNode",
     "StructureTree",
     "build_structure",
+    "display_name",
     "render_text",
     "structure_json",
 ]
 
 BROWSER = "https://dicom.innolitics.com/ciods"
-
-GLOSSARY: dict[str, str] = {
-    "IOD": (
-        "An Information Object Definition is the recipe for one kind of DICOM object, such as a "
-        "VL Photographic Image. It lists which modules the object is made of and whether each "
-        "is always needed, needed under a condition, or optional."
-    ),
-    "IE": (
-        "An Information Entity groups modules by the real-world thing they describe: the "
-        "patient, the study, the series, the equipment or the image itself. It is how an IOD "
-        "is organised, not something stored in the file."
-    ),
-    "Module": (
-        "A module is a named set of attributes that belong together, e.g. the Patient module "
-        "holds name, ID, birth date and sex. Its usage in an IOD is M (mandatory), C "
-        "(conditional) or U (user option)."
-    ),
-    "Attribute": (
-        "An attribute is one piece of information in the file, identified by a tag "
-        "(group, element) and a keyword. Each stored attribute is a data element with a VR, "
-        "a length and a value."
-    ),
-    "VR": (
-        "The Value Representation is the data type of an attribute: PN for person names, DA "
-        "for dates, US for unsigned 16-bit numbers, SQ for sequences and so on. It fixes how "
-        "the value is encoded and which values are legal."
-    ),
-    "VM": (
-        "The Value Multiplicity says how many values an attribute holds, e.g. 1, 2 or 1-n. "
-        "Pixel Spacing has VM 2 (row and column spacing); multiple text values are separated "
-        "by a backslash."
-    ),
-    "Type": (
-        "The Type says whether an attribute must be there: 1 means present with a value, 2 "
-        "means present but may be empty, 3 means optional. 1C and 2C are like 1 and 2 but "
-        "only when their condition holds."
-    ),
-    "UID": (
-        "A Unique Identifier is a dotted number string that names something once worldwide: a "
-        "SOP class, a transfer syntax, or a particular study, series or image. Instances get "
-        "freshly generated UIDs; classes and syntaxes use the fixed ones from the standard."
-    ),
-    "private tag": (
-        "A private tag lives in an odd-numbered group and carries vendor- or project-specific "
-        "data. A Private Creator element in the same group reserves a block of elements and "
-        "names who owns it, so readers can tell blocks apart."
-    ),
-    "transfer syntax": (
-        "The transfer syntax says how the dataset is encoded: byte order, explicit or "
-        "implicit VR, and how Pixel Data is compressed (none, RLE, JPEG, JPEG-LS, JPEG 2000). "
-        "It is stored in the file meta as a UID."
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -107,7 +57,10 @@ class AttributeNode:
     """One attribute of a module (or a foreign one) at one place, with its status.
 
     ``path`` is where it is (``AnatomicRegionSequence[0].CodeValue``); ``type`` the
-    Type that applies there; ``value`` the value as text ('' when absent).
+    Type that applies there; ``value`` the value as text ('' when absent), shortened
+    when long, then ``full_value`` holds all of it ('' when ``value`` is whole);
+    ``uid_name`` the standard's name of a UID value (``"CT Image Storage"``);
+    ``private_creator`` the creator owning a private element's block.
     """
 
     keyword: str
@@ -120,6 +73,14 @@ class AttributeNode:
     url: str
     path: str = ""
     value: str = ""
+    uid_name: str = ""
+    private_creator: str | None = None
+    full_value: str = ""
+
+    def _repr_html_(self) -> str:
+        from tbp_core.inspection.richhtml import attribute_html
+
+        return attribute_html(self)
 
 
 @dataclass(frozen=True)
@@ -134,6 +95,11 @@ class ModuleNode:
     attributes: tuple[AttributeNode, ...]
     information_entity: str = ""
 
+    def _repr_html_(self) -> str:
+        from tbp_core.inspection.richhtml import module_html
+
+        return module_html(self)
+
 
 @dataclass(frozen=True)
 class IENode:
@@ -142,32 +108,62 @@ class IENode:
     name: str
     modules: tuple[ModuleNode, ...]
 
+    def _repr_html_(self) -> str:
+        from tbp_core.inspection.richhtml import ie_html
+
+        return ie_html(self)
+
 
 @dataclass(frozen=True)
 class StructureTree:
-    """The dataset explained against its IOD; ``foreign`` holds attributes of no module."""
+    """The dataset explained against its IOD; ``foreign`` holds attributes of no module.
+
+    ``sop_class_name`` is the standard's name of the SOP Class UID ('' when unknown).
+    """
 
     iod: str | None
     iod_name: str
     sop_class_uid: str
     ies: tuple[IENode, ...]
     foreign: tuple[AttributeNode, ...]
+    sop_class_name: str = ""
+
+    def _repr_html_(self) -> str:
+        from tbp_core.inspection.richhtml import structure_html
+
+        return structure_html(self)
 
 
-def _value(ds: Dataset, status: AttributeStatus) -> str:
-    """The value at a status's place as text; never loads a deferred value."""
-    if status.status not in (PRESENT, EMPTY):
-        return ""
-    item = _item_at(ds, status.path)
-    if item is None:
-        return ""
+def _described(item: Dataset | None, status: AttributeStatus) -> DumpNode | None:
+    """The dump's description of the element at a status's place; never loads a deferred value.
+
+    ``item`` is the dataset or sequence item holding it (:func:`_item_at`).
+    """
+    if status.status not in (PRESENT, EMPTY) or item is None:
+        return None
     try:
-        node = describe_element(item, status.tag)
+        return describe_element(item, status.tag)
     except Exception:  # a damaged value: the dump says why elsewhere
-        return "<unreadable>"
+        return None
+
+
+def _value(node: DumpNode | None, status: AttributeStatus) -> str:
+    """The value at a status's place as text ('' when absent)."""
+    if node is None:
+        return "<unreadable>" if status.status in (PRESENT, EMPTY) else ""
     if node.vr == "SQ":
         return f"{node.vm} item" + ("" if node.vm == 1 else "s")
     return node.value_text
+
+
+def _full_value(ds: Dataset, node: DumpNode | None) -> str:
+    """All of a value the dump shortened ('' when it is shown whole)."""
+    if node is None or not node.value_text.endswith(" chars)") or "… (" not in node.value_text:
+        return ""
+    try:
+        return value_text(ds[node.tag])
+    except Exception:  # a value the dump could describe but not read in full
+        return ""
 
 
 def _item_at(ds: Dataset, path: str) -> Dataset | None:
@@ -184,6 +180,8 @@ def _item_at(ds: Dataset, path: str) -> Dataset | None:
 
 def _node(ds: Dataset, iod: str, module_key: str, status: AttributeStatus) -> AttributeNode:
     info = attribute_info(status.keyword)
+    item = _item_at(ds, status.path)
+    described = _described(item, status)
     return AttributeNode(
         keyword=status.keyword,
         tag=tag_text(status.tag),
@@ -194,7 +192,9 @@ def _node(ds: Dataset, iod: str, module_key: str, status: AttributeStatus) -> At
         status=status.status,
         url=f"{BROWSER}/{iod}/{module_key}/{status.tag:08x}",
         path=status.path,
-        value=_value(ds, status),
+        value=_value(described, status),
+        uid_name=described.uid_name if described else "",
+        full_value=_full_value(item, described) if item is not None else "",
     )
 
 
@@ -247,7 +247,46 @@ def build_structure(ds: Dataset) -> StructureTree:
         sop_class_uid=sop_class,
         ies=tuple(IENode(name, tuple(mods)) for name, mods in ies.items()),
         foreign=tuple(foreign),
+        sop_class_name=_sop_class_name(ds) if sop_class else "",
     )
+
+
+def _sop_class_name(ds: Dataset) -> str:
+    try:
+        return describe_element(ds, 0x00080016).uid_name
+    except Exception:  # a damaged SOP Class UID: no name
+        return ""
+
+
+def _private_name(tag: int, node: DumpNode) -> str:
+    """A private element's name; a Private Creator says which block it reserves."""
+    group, element = tag >> 16, tag & 0xFFFF
+    if 0x0010 <= element <= 0x00FF:
+        return f"Private Creator of block ({group:04X},{element:02X}xx)"
+    return node.name or "Private tag"
+
+
+def display_name(attribute: AttributeNode) -> str:
+    """An attribute's name for people; a private element's says whose block it is in.
+
+    Parameters
+    ----------
+    attribute : AttributeNode
+        From :func:`build_structure`.
+
+    Returns
+    -------
+    str
+        ``name`` for public attributes; ``"Focal Length (pixels) [creator 'X']"``
+        for private elements (``[no private creator]`` when none reserves the block).
+    """
+    tag = int(attribute.tag[1:5] + attribute.tag[6:10], 16) if len(attribute.tag) == 11 else 0
+    group, element = tag >> 16, tag & 0xFFFF
+    if group % 2 == 0 or element < 0x1000:
+        return attribute.name
+    if attribute.private_creator is None:
+        return f"{attribute.name} [no private creator]"
+    return f"{attribute.name} [creator '{attribute.private_creator}']"
 
 
 def _foreign(ds: Dataset, tag: int) -> AttributeNode:
@@ -258,7 +297,7 @@ def _foreign(ds: Dataset, tag: int) -> AttributeNode:
     return AttributeNode(
         keyword=node.keyword,
         tag=tag_text(tag),
-        name=node.name or ("Private tag" if tag >> 16 & 1 else "Unknown"),
+        name=_private_name(tag, node) if tag >> 16 & 1 else node.name or "Unknown",
         type="",
         vr=node.vr,
         vm=info.vm if info else "",
@@ -266,6 +305,9 @@ def _foreign(ds: Dataset, tag: int) -> AttributeNode:
         url="",
         path=node.keyword or tag_text(tag),
         value=node.value_text,
+        uid_name=node.uid_name,
+        private_creator=node.private_creator,
+        full_value=_full_value(ds, node),
     )
 
 
@@ -283,7 +325,10 @@ def structure_json(tree: StructureTree, file: str) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``{"file", "iod", "sop_class_uid", "modules": [...], "outside_iod": [...]}``.
+        ``{"file", "iod", "sop_class_uid", "modules": [...], "outside_iod": [...]}``;
+        each attribute also has ``uid_name`` ('' unless its value is a UID the
+        standard names) and each outside one ``name``, ``vr``, ``value`` and
+        ``private_creator`` (null for public elements).
     """
     return {
         "file": file,
@@ -304,6 +349,7 @@ def structure_json(tree: StructureTree, file: str) -> dict[str, Any]:
                         "type": a.type,
                         "status": a.status,
                         "value": a.value,
+                        "uid_name": a.uid_name,
                     }
                     for a in module.attributes
                 ],
@@ -311,7 +357,19 @@ def structure_json(tree: StructureTree, file: str) -> dict[str, Any]:
             for ie in tree.ies
             for module in ie.modules
         ],
-        "outside_iod": [{"path": a.path, "tag": a.tag, "keyword": a.keyword} for a in tree.foreign],
+        "outside_iod": [
+            {
+                "path": a.path,
+                "tag": a.tag,
+                "keyword": a.keyword,
+                "name": display_name(a),
+                "vr": a.vr,
+                "value": a.value,
+                "uid_name": a.uid_name,
+                "private_creator": a.private_creator,
+            }
+            for a in tree.foreign
+        ],
     }
 
 
@@ -321,6 +379,11 @@ def _module_state(module: ModuleNode) -> str:
     if any(a.status in (PRESENT, EMPTY) for a in module.attributes):
         return "only optional attributes: not checked"
     return "not used"
+
+
+def _value_text(attribute: AttributeNode) -> str:
+    """The value, with the UID's name when the standard names it."""
+    return f"{attribute.value} ({attribute.uid_name})" if attribute.uid_name else attribute.value
 
 
 _MARKS: dict[str, str] = {PRESENT: "+", EMPTY: "o", MISSING: "!", NOT_APPLICABLE: " "}
@@ -345,7 +408,8 @@ def render_text(tree: StructureTree, file: str, *, show_all: bool = False) -> st
         One line per IE, module and attribute; each attribute marked
         ``+`` present, ``o`` empty, ``!`` missing.
     """
-    lines = [f"{file}: {tree.iod_name} (SOP Class {tree.sop_class_uid or 'absent'})"]
+    named = f", {tree.sop_class_name}" if tree.sop_class_name else ""
+    lines = [f"{file}: {tree.iod_name} (SOP Class {tree.sop_class_uid or 'absent'}{named})"]
     if not tree.iod:
         lines.append("  no IOD known for this SOP Class: every attribute is listed below")
     for ie in tree.ies:
@@ -356,11 +420,13 @@ def render_text(tree: StructureTree, file: str, *, show_all: bool = False) -> st
             for a in module.attributes:
                 if a.status == NOT_APPLICABLE and not show_all:
                     continue
-                value = f" = {a.value}" if a.value else ""
+                value = f" = {_value_text(a)}" if a.value else ""
                 kind = f"Type {a.type}".ljust(7)
                 lines.append(f"    {_MARKS[a.status]} {a.tag} {kind} {a.path} ({a.status}){value}")
     if tree.foreign:
         lines.append(f"Outside the IOD ({len(tree.foreign)})")
-        lines += [f"    {a.tag} {a.vr} {a.path} = {a.value}" for a in tree.foreign]
+        for a in tree.foreign:
+            private = f"  {display_name(a)}" if int(a.tag[1:5], 16) % 2 else ""
+            lines.append(f"    {a.tag} {a.vr} {a.path} = {_value_text(a)}{private}")
     lines.append("Marks: + present, o empty, ! missing (an error of tbp-dicom validate)")
     return "\n".join(lines)

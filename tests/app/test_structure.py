@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from pydicom.datadict import private_dictionary_description
+from pydicom.uid import UID
 from streamlit.testing.v1 import AppTest
 
+from tbp_core.building.convert import convert_image
+from tbp_core.building.iods import new_series_context
+from tbp_core.building.metadata import parse_template
+from tbp_core.fileio import dicomio
 from tbp_core.inspection import tags
 from tbp_core.inspection.explain import BROWSER, GLOSSARY
 from tbp_core.session import workspace
 from tbp_core.session.workspace import Document
+from tbp_core.standard import private
+from tests.app.shown import shown
 from tests.conftest import DATA, ROOT
 from ui.layout import STRUCTURE_PAGE
 from ui.state import CURRENT, DOCUMENTS
@@ -81,7 +89,7 @@ def test_a_produced_vl_photographic_image() -> None:
     # attribute rows: status badge, linked name, tag, Type
     assert "| :orange-badge[empty] | [Patient's Name](" in text
     assert f"]({BROWSER}/vl-photographic-image/patient/00100010)" in text
-    assert "| `PatientName` | (0010,0010) | 2 | PN | 1 |" in text
+    assert "| `PatientName` | (0010,0010) | 2 | PN | 1 |  |" in text  # empty: no value
     assert at.get("link_button")[0].proto.url == f"{BROWSER}/vl-photographic-image"
 
 
@@ -92,7 +100,8 @@ def test_ct_small_with_foreign_attributes_and_a_missing_one() -> None:
     assert ":green-badge[present" in text and ":blue-badge[outside the IOD: 180]" in text
     foreign = _expander(at, "180 attributes belong to no module")
     assert foreign
-    assert "| :green-badge[present] | Full fidelity |  | (0009,1001) | LO |" in text
+    row = "| :green-badge[present] | Full fidelity [creator 'GEMS_IDEN_01'] |  | (0009,1001) | LO |"
+    assert f"{row} GE_GENESIS_FF |" in shown(text)
     # delete a Type 2 attribute of a mandatory module: it is missing, its module stands out
     result = workspace.apply_tag_edit(_document(at), tags.DeleteElement("PatientName"))
     assert result.applied
@@ -125,3 +134,60 @@ def test_a_file_whose_sop_class_is_unknown() -> None:
     assert at.subheader[0].value == "Unknown IOD"
     assert any("1.2.3.4" in warning.value for warning in at.warning)
     assert "attributes belong to no module" in _expander(at, "2")
+
+
+def test_values_and_uid_names_stand_next_to_attributes() -> None:
+    at = _structure_page_with_ct()
+    text = shown(_markdown(at))
+    assert "| `PatientName` | (0010,0010) | 2 | PN | 1 | CompressedSamples^CT1 |" in text
+    sop_class = "1.2.840.10008.5.1.4.1.1.2"
+    name = UID(sop_class).name
+    assert name == "CT Image Storage"
+    assert f"| `SOPClassUID` | (0008,0016) | 1 | UI | 1 | {sop_class} *{name}* |" in text
+    assert at.caption[1].value.endswith(f"{sop_class} — {name}")
+
+
+def test_a_long_value_is_shortened_and_shown_in_full_on_request() -> None:
+    at = _structure_page_with_ct()
+    comment = "A long comment. " * 12
+    result = workspace.apply_tag_edit(_document(at), tags.SetValue("ImageComments", comment))
+    assert result.applied
+    at.run()
+    assert not at.exception, at.exception
+    row = next(line for line in shown(_markdown(at)).splitlines() if "`ImageComments`" in line)
+    assert f"… ({len(comment.rstrip())} chars) |" in row and comment.rstrip() not in row
+    picker = next(s for s in at.selectbox if s.label == "Show a long value in full")
+    assert picker.options == ["ImageComments"]
+    picker.select("ImageComments").run()
+    assert not at.exception, at.exception
+    assert [c.value for c in at.code] == [comment.rstrip()]
+
+
+def test_private_elements_are_named_by_their_creator() -> None:
+    at = _structure_page_with_ct()
+    text = shown(_markdown(at))
+    creator = "GEMS_ACQU_01"
+    described = private_dictionary_description(0x00191002, creator)
+    assert f"| {described} [creator '{creator}'] |  | (0019,1002) | SL |" in text
+    assert "| Private Creator of block (0019,10xx) |  | (0019,0010) | LO | GEMS_ACQU_01 |" in text
+
+
+def test_the_tbp_private_block_of_a_converted_image() -> None:
+    png = DATA / "png" / "basn2c08.png"
+    template = ROOT / "sample_data" / "tbp_regional_template.json"
+    metadata = parse_template(template.read_text(encoding="utf-8"))
+    converted = convert_image(png.read_bytes(), png.name, metadata, new_series_context())
+    at = _app()
+    at.file_uploader(key="upload_files").set_value(
+        [("tbp.dcm", dicomio.to_bytes(converted.dataset), "application/dicom")]
+    ).run()
+    at.switch_page(STRUCTURE_PAGE).run()
+    assert not at.exception, at.exception
+    text = shown(_markdown(at))
+    focal = private.tbp_attribute("tbp:FocalLengthPx")
+    creator = private.TBP_PRIVATE_CREATOR
+    assert (
+        f"| {focal.name} [creator '{creator}'] | `tbp:FocalLengthPx` | (0011,1010) | DS |" in text
+    )
+    assert f"| Private Creator of block (0011,10xx) |  | (0011,0010) | LO | {creator} |" in text
+    assert any("named by the private creator" in c.value for c in at.caption)

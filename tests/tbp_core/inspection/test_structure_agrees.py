@@ -142,11 +142,20 @@ def test_cli_structure_json_contract(data_dir: Path, name: str) -> None:
         assert set(module) == {"module", "title", "ie", "usage", "attributes"}
         assert module["usage"][0] in "MCU"
         for a in module["attributes"]:
-            assert set(a) == {"path", "tag", "keyword", "name", "type", "status", "value"}
+            # ARCHITECTURE.md's fields, plus uid_name (added by issue 15)
+            assert set(a) == {"path", "tag", "keyword", "name", "type", "status", "value"} | {
+                "uid_name"
+            }
             assert a["status"] in STATUSES
             assert a["tag"].startswith("(") and len(a["tag"]) == 11
     for a in doc["outside_iod"]:
-        assert set(a) == {"path", "tag", "keyword"}
+        assert set(a) == {"path", "tag", "keyword"} | {  # + issue 15's fields
+            "name",
+            "vr",
+            "value",
+            "uid_name",
+            "private_creator",
+        }
     text = subprocess.run(
         [sys.executable, "-m", "tbp_core.cli", "structure", str(path)],
         capture_output=True,
