@@ -144,6 +144,11 @@ class ModuleConformance:
     information_entity: str
     attributes: tuple[ConformanceAttribute, ...]
 
+    def _repr_html_(self) -> str:
+        from tbp_core.inspection.richhtml import module_conformance_html
+
+        return module_conformance_html(self)
+
 
 @dataclass(frozen=True)
 class IodConformance:
@@ -170,6 +175,11 @@ class IodConformance:
         """
         return frozenset(a.keyword for m in self.modules for a in m.attributes if a.when in when)
 
+    def _repr_html_(self) -> str:
+        from tbp_core.inspection.richhtml import iod_conformance_html
+
+        return iod_conformance_html(self)
+
 
 @dataclass(frozen=True)
 class Conformance:
@@ -180,6 +190,11 @@ class Conformance:
     private_creator: str
     private_group: int
     private_attributes: tuple[private.PrivateAttribute, ...]
+
+    def _repr_html_(self) -> str:
+        from tbp_core.inspection.richhtml import conformance_html
+
+        return conformance_html(self)
 
 
 def _build(spec: IodSpec, probe: _Probe) -> frozenset[str]:

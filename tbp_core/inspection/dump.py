@@ -16,7 +16,7 @@ import re
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from pydicom.datadict import (
     dictionary_description,
@@ -110,9 +110,22 @@ class DumpNode:
             return self.keyword
         return self.tag_text
 
+    def _repr_html_(self) -> str:
+        from tbp_core.inspection.richhtml import dump_node_html
 
-#: File meta nodes and dataset nodes, as returned by :func:`build_tree`.
-DumpTree = tuple[tuple[DumpNode, ...], tuple[DumpNode, ...]]
+        return dump_node_html(self)
+
+
+class DumpTree(NamedTuple):
+    """File meta nodes and dataset nodes, as returned by :func:`build_tree`."""
+
+    file_meta: tuple[DumpNode, ...]
+    dataset: tuple[DumpNode, ...]
+
+    def _repr_html_(self) -> str:
+        from tbp_core.inspection.richhtml import dump_html
+
+        return dump_html(self)
 
 
 @dataclass(frozen=True)
@@ -431,7 +444,7 @@ def build_tree(
     opts = _Options(include_private, max_depth)
     meta = getattr(ds, "file_meta", None)
     meta_nodes = _nodes(meta, "", 0, opts) if meta is not None else ()
-    return meta_nodes, _nodes(ds, "", 0, opts)
+    return DumpTree(meta_nodes, _nodes(ds, "", 0, opts))
 
 
 def _text_lines(nodes: Iterable[DumpNode], label: str) -> Iterator[str]:

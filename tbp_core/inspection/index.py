@@ -121,6 +121,11 @@ class InstanceRow:
     hierarchy: Mapping[str, str | None]
     notes: tuple[str, ...] = ()
 
+    def _repr_html_(self) -> str:
+        from tbp_core.inspection.richhtml import index_rows_html
+
+        return index_rows_html([self])
+
 
 @dataclass(frozen=True)
 class Unreadable:
@@ -137,6 +142,11 @@ class Index:
     columns: tuple[str, ...]
     instances: tuple[InstanceRow, ...]
     unreadable: tuple[Unreadable, ...]
+
+    def _repr_html_(self) -> str:
+        from tbp_core.inspection.richhtml import index_html
+
+        return index_html(self)
 
 
 def split_columns(text: str) -> list[str]:

@@ -77,6 +77,11 @@ class SRItem:
     path: str
     damaged: str = ""
 
+    def _repr_html_(self) -> str:
+        from tbp_core.inspection.richhtml import sr_html
+
+        return sr_html(self)
+
 
 class _DamagedError(Exception):
     """An element of a content item is unreadable."""

@@ -47,6 +47,11 @@ class Finding:
     ie: str = ""
     field: str = ""
 
+    def _repr_html_(self) -> str:
+        from tbp_core.inspection.richhtml import finding_html
+
+        return finding_html(self)
+
 
 @dataclass(frozen=True)
 class ValidationReport:
@@ -70,6 +75,11 @@ class ValidationReport:
     def is_valid(self) -> bool:
         """True when there is no error."""
         return not self.errors
+
+    def _repr_html_(self) -> str:
+        from tbp_core.inspection.richhtml import report_html
+
+        return report_html(self)
 
 
 def sorted_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
