@@ -12,6 +12,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -328,11 +329,18 @@ def _run_templates(args: argparse.Namespace) -> int:
 
 
 def _run_validate(args: argparse.Namespace) -> int:
-    """Validate each file; print text or the JSON of ARCHITECTURE.md §4."""
+    """Validate each file; print text or the JSON of ARCHITECTURE.md §4.
+
+    The files are also checked together: a close-up's lesion link must name an
+    overview among them that is a VL image (:mod:`tbp_core.validation.links`).
+    """
     from tbp_core.fileio import dicomio
+    from tbp_core.validation import links
+    from tbp_core.validation.findings import sorted_findings
     from tbp_core.validation.validate import validate
 
-    results: list[dict[str, Any]] = []
+    results: list[tuple[str, ValidationReport]] = []
+    facts: list[tuple[str, Dataset]] = []
     unreadable = False
     for name in args.files:
         try:
@@ -340,20 +348,30 @@ def _run_validate(args: argparse.Namespace) -> int:
             # report each of them, so the warnings are not repeated on stderr.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                report = validate(dicomio.read(Path(name)))
+                ds = dicomio.read(Path(name))
+                report = validate(ds)
         except TbpError as exc:
             _fail(str(exc))
             unreadable = True
             continue
-        results.append({"file": name, "report": report})
-        if args.format == "text":
-            print(_report_text(name, report))
+        results.append((name, report))
+        facts.append((name, links.reference_facts(ds)))
+    linked = links.check_links(facts, links.IN_FILES)
+    results = [
+        (name, replace(report, findings=sorted_findings((*report.findings, *extra))))
+        if extra
+        else (name, report)
+        for (name, report), extra in zip(results, linked, strict=True)
+    ]
     if args.format == "json":
-        payload = {"files": [_report_json(r["file"], r["report"]) for r in results]}
+        payload = {"files": [_report_json(name, report) for name, report in results]}
         print(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        for name, report in results:
+            print(_report_text(name, report))
     if unreadable:
         return EXIT_UNUSABLE
-    return EXIT_FINDINGS if any(r["report"].errors for r in results) else EXIT_OK
+    return EXIT_FINDINGS if any(report.errors for _, report in results) else EXIT_OK
 
 
 def _run_dump(args: argparse.Namespace) -> int:

@@ -24,11 +24,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pydicom.sr.codedict import codes
 from pydicom.uid import generate_uid
 
-from tbp_core import standard
 from tbp_core.errors import MetadataError, TbpError
+from tbp_core.standard import references
+from tbp_core.standard.references import is_vl_image
 
 __all__ = [
     "LOCATION_KEY",
@@ -42,13 +42,9 @@ __all__ = [
     "tracking_uid",
 ]
 
-#: Purpose of Reference of the overview, from CID 7201 "Referenced Image Purpose
-#: of Reference". "Localizer" (121311) is the image that shows where the
-#: referencing image was acquired: what a regional overview is to a close-up of
-#: one of its lesions. The other candidates fit worse: "Other partial views"
-#: (121313) is for views of equal standing, "Biopsy localizer" (121312) implies
-#: a biopsy, "Anatomic image" (121314) carries no "where".
-PURPOSE_OF_REFERENCE = codes.DCM.Localizer
+#: Purpose of Reference of the overview (CID 7201; why Localizer: see
+#: :data:`tbp_core.standard.references.LOCALIZER`).
+PURPOSE_OF_REFERENCE = references.LOCALIZER
 
 #: Patient attributes copied from the overview.
 PATIENT_KEYWORDS = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex")
@@ -68,25 +64,6 @@ STUDY_KEYWORDS = (
 LOCATION_KEY = "tbp:LesionLocationOnRegional"
 
 _TRACKING_SALT = "tbp-lesion"
-
-
-def is_vl_image(sop_class_uid: str) -> bool:
-    """Whether a SOP Class is one of the standard's VL image IODs (what an overview must be).
-
-    Parameters
-    ----------
-    sop_class_uid : str
-        E.g. VL Photographic Image Storage (1.2.840.10008.5.1.4.1.1.77.1.4).
-
-    Returns
-    -------
-    bool
-        True for the VL Photographic, Endoscopic, Microscopic, Slide-Coordinates
-        Microscopic and Whole Slide Microscopy images; False for the others
-        (Dermoscopic Photography too: a close-up, not a regional overview).
-    """
-    iod = standard.iod_for_sop_class(str(sop_class_uid)) or ""
-    return iod.startswith("vl-") and iod.endswith("-image")
 
 
 def check_overview(overview: Dataset, name: str = "the overview") -> None:

@@ -12,9 +12,10 @@ study, Tracking ID/UID, and the location in ``tbp:LesionLocationOnRegional``.
 When the overview changes (its patient or study edited),
 :func:`refresh_links` takes a new snapshot and the close-up is rebuilt.
 
-The session check (:func:`check_links`) works on datasets, whatever made
-them: every Referenced Image Sequence item whose purpose is Localizer must
-name a SOP Instance of the same session that is a VL image.
+The session check is :func:`tbp_core.validation.links.check_links` (the CLI's
+``validate`` runs it over the files it is given): every Referenced Image
+Sequence item whose purpose is Localizer must name a SOP Instance of the same
+session that is a VL image.
 
 Nothing here imports streamlit.
 """
@@ -28,7 +29,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydicom.dataset import Dataset
-from pydicom.uid import UID
 
 from tbp_core.building import lesionlink
 from tbp_core.building.iods import DERMOSCOPIC
@@ -36,7 +36,13 @@ from tbp_core.errors import ConversionError, TbpError
 from tbp_core.fileio.access import text_value
 from tbp_core.session.workspace import Document, dataset_of
 from tbp_core.standard import private
-from tbp_core.validation.findings import Finding, tag_text
+from tbp_core.validation.findings import Finding
+from tbp_core.validation.links import (
+    LOCALIZER,
+    check_links,
+    localizer_references,
+    sop_class_name,
+)
 
 __all__ = [
     "LOCALIZER",
@@ -54,11 +60,6 @@ __all__ = [
     "unlink",
 ]
 
-#: (Code Value, Coding Scheme Designator) of the Purpose of Reference "Localizer".
-LOCALIZER = (
-    lesionlink.PURPOSE_OF_REFERENCE.value,
-    lesionlink.PURPOSE_OF_REFERENCE.scheme_designator,
-)
 
 _SNAPSHOT_KEYWORDS = (
     "SOPClassUID",
@@ -68,7 +69,6 @@ _SNAPSHOT_KEYWORDS = (
     *lesionlink.PATIENT_KEYWORDS,
     *lesionlink.STUDY_KEYWORDS,
 )
-_REFERENCES_TAG = tag_text(0x00081140)
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def overview_problem(document: Document) -> str | None:
     if not sop_class:
         return "has no SOP Class UID, so it is not a VL image"
     if not lesionlink.is_vl_image(str(sop_class)):
-        return f"is a {_class_name(str(sop_class))}, not a VL image"
+        return f"is a {sop_class_name(str(sop_class))}, not a VL image"
     if not (ds.get("Rows") and ds.get("Columns")):
         return "has no Rows and Columns, so no position can be picked on it"
     return None
@@ -316,135 +316,6 @@ def refresh_links(documents: Sequence[Document]) -> tuple[Document, ...]:
 
 
 # ------------------------------------------------------------------ the session check
-
-
-def _class_name(sop_class: str) -> str:
-    """The standard's name of a SOP Class UID (the UID itself when pydicom does not know it)."""
-    name = UID(sop_class).name
-    return name if name and name != sop_class else f"SOP Class {sop_class}"
-
-
-def _is_localizer(item: Dataset) -> bool:
-    for code in item.get("PurposeOfReferenceCodeSequence") or ():
-        if (str(code.get("CodeValue", "")), str(code.get("CodingSchemeDesignator", ""))) == (
-            LOCALIZER
-        ):
-            return True
-    return False
-
-
-def localizer_references(ds: Dataset) -> tuple[tuple[int, str, str], ...]:
-    """The overviews a dataset references as its localizer.
-
-    Parameters
-    ----------
-    ds : Dataset
-
-    Returns
-    -------
-    tuple of (int, str, str)
-        (item index in the Referenced Image Sequence, Referenced SOP Class
-        UID, Referenced SOP Instance UID) of each item whose Purpose of
-        Reference is Localizer (121311, DCM).
-    """
-    try:
-        items = ds.get("ReferencedImageSequence") or ()
-    except Exception:  # an unreadable sequence: nothing to check here (the validator says so)
-        return ()
-    found = []
-    for index, item in enumerate(items):
-        if isinstance(item, Dataset) and _is_localizer(item):
-            found.append(
-                (
-                    index,
-                    str(item.get("ReferencedSOPClassUID", "") or ""),
-                    str(item.get("ReferencedSOPInstanceUID", "") or ""),
-                )
-            )
-    return tuple(found)
-
-
-def _finding(severity: Any, code: str, message: str, index: int) -> Finding:
-    return Finding(
-        severity=severity,
-        code=code,
-        message=message,
-        tag=_REFERENCES_TAG,
-        keyword="ReferencedImageSequence",
-        path=f"ReferencedImageSequence[{index}].ReferencedSOPInstanceUID",
-    )
-
-
-def _check_one(
-    index: int, sop_class: str, uid: str, by_uid: Mapping[str, tuple[str, Dataset]]
-) -> Finding:
-    found = by_uid.get(uid)
-    if found is None:
-        return _finding(
-            "warning",
-            "lesion-link-overview-missing",
-            f"The overview this image references as its localizer ({uid or 'no UID'}) is not "
-            "in this session — upload it to check the link",
-            index,
-        )
-    name, overview = found
-    actual = str(text_value(overview, 0x00080016) or "")
-    if not lesionlink.is_vl_image(actual):
-        kind = _class_name(actual) if actual else "file without a SOP Class UID"
-        return _finding(
-            "error",
-            "lesion-link-overview-not-vl",
-            f"The referenced overview '{name}' is a {kind}, not a VL image — link the "
-            "close-up to a VL Photographic (or other VL) image of the region, or make "
-            f"'{name}' one",
-            index,
-        )
-    if sop_class != actual:
-        return _finding(
-            "error",
-            "lesion-link-class-mismatch",
-            f"The reference names the overview '{name}' as a "
-            f"{_class_name(sop_class) if sop_class else 'SOP Class (none)'}, but it is a "
-            f"{_class_name(actual)} — link the close-up to it again",
-            index,
-        )
-    return _finding(
-        "info",
-        "lesion-link-ok",
-        f"The overview '{name}' is in this session and is a {_class_name(actual)}",
-        index,
-    )
-
-
-def check_links(named: Sequence[tuple[str, Dataset]]) -> tuple[tuple[Finding, ...], ...]:
-    """Check every localizer reference against the other datasets of the session.
-
-    Parameters
-    ----------
-    named : sequence of (str, Dataset)
-        The session's datasets with their names.
-
-    Returns
-    -------
-    tuple of tuple of Finding
-        One tuple per entry of ``named``, in order: per localizer reference, a
-        warning when the referenced SOP Instance is not in the session, an
-        error when it is not a VL image (or not of the SOP Class the reference
-        names), else an info finding saying the link holds.
-    """
-    by_uid: dict[str, tuple[str, Dataset]] = {}
-    for name, ds in named:
-        uid = text_value(ds, 0x00080018)
-        if uid:
-            by_uid.setdefault(str(uid), (name, ds))
-    results = []
-    for _, ds in named:
-        own = str(text_value(ds, 0x00080018) or "")
-        others = {uid: entry for uid, entry in by_uid.items() if uid != own}
-        results.append(
-            tuple(_check_one(i, cls, uid, others) for i, cls, uid in localizer_references(ds))
-        )
-    return tuple(results)
 
 
 def _named(documents: Iterable[Document]) -> list[tuple[Document, Dataset]]:

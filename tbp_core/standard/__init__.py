@@ -6,6 +6,7 @@
 - :mod:`~tbp_core.standard.normalform`: the normal form of typed values, per VR.
 - :mod:`~tbp_core.standard.anatomy`: SNOMED CT anatomic regions and laterality.
 - :mod:`~tbp_core.standard.private`: the TBP private block.
+- :mod:`~tbp_core.standard.references`: purposes of reference between images.
 
 The names of :mod:`tables` are re-exported here, so ``standard.modules_of_iod``
 reads as the standard's own table.

@@ -155,3 +155,41 @@ def test_lesion_link_metadata_needs_a_non_empty_lesion_id(overview: Path) -> Non
     del ds.Rows
     with pytest.raises(TbpError, match="Rows"):
         lesionlink.check_overview(ds)
+
+
+def test_validate_checks_the_link_among_the_files_it_is_given(
+    overview: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from tests.conftest import DATA
+
+    target = tmp_path / "lesion.dcm"
+    close_up(overview, target, "--lesion-id", "L7")
+
+    def link_findings(*files: Path) -> tuple[int, list[dict[str, str]]]:
+        done = run("validate", *map(str, files), "--format", "json")
+        reports = json.loads(done.stdout)["files"]
+        return done.returncode, [
+            f for f in reports[0]["findings"] if f["code"].startswith("lesion-link")
+        ]
+
+    code, (ok,) = link_findings(target, overview)
+    assert (code, ok["severity"], ok["code"]) == (0, "info", "lesion-link-ok")
+    assert ok["path"] == "ReferencedImageSequence[0].ReferencedSOPInstanceUID"
+
+    code, (missing,) = link_findings(target)
+    assert (code, missing["severity"]) == (0, "warning")
+    assert "among the files validated" in missing["message"]
+    assert "tbp-dicom validate CLOSEUP OVERVIEW" in missing["message"]
+
+    # A CT image with the overview's SOP Instance UID: the link points at a non-VL image.
+    ct = pydicom.dcmread(DATA / "dicom" / "CT_small.dcm")
+    ct.SOPInstanceUID = pydicom.dcmread(overview).SOPInstanceUID
+    fake = tmp_path / "ct.dcm"
+    ct.save_as(fake)
+    code, (wrong,) = link_findings(target, fake)
+    assert (code, wrong["severity"], wrong["code"]) == (1, "error", "lesion-link-overview-not-vl")
+    assert "not a VL image" in wrong["message"]
+    text = run("validate", str(target), str(fake))
+    assert "not a VL image" in text.stdout
