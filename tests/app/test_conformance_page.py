@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import PurePosixPath
-from typing import Any
 
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from tbp_core.building.conformance import (
@@ -16,33 +13,10 @@ from tbp_core.building.conformance import (
     conformance_json,
     render_conformance_text,
 )
+from tests.app.downloads import Served
 from tests.app.shown import shown
 from tests.conftest import ROOT
 from ui.layout import CONFORMANCE_PAGE
-
-Served = dict[str, tuple[bytes, str | None]]
-
-
-@pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
-    """File id → (bytes, file name) of everything put in Streamlit's media file storage."""
-    record: Served = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def load_and_get_id(
-        self: MemoryMediaFileStorage,
-        path_or_data: str | bytes,
-        mimetype: str,
-        kind: Any,
-        filename: str | None = None,
-    ) -> str:
-        file_id = original(self, path_or_data, mimetype, kind, filename)
-        if isinstance(path_or_data, bytes):
-            record[file_id] = (path_or_data, filename)
-        return file_id
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
-    yield record
 
 
 @pytest.fixture

@@ -9,13 +9,10 @@ back with pydicom and checked by dciodvfy.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 import pydicom
 import pytest
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from tbp_core.building import lesionlink
@@ -23,6 +20,7 @@ from tbp_core.building.iods import DERMOSCOPIC
 from tbp_core.inspection.preview import preview_document
 from tbp_core.session.workspace import Document, dataset_of, set_metadata
 from tbp_core.standard import private
+from tests.app.downloads import Served
 from tests.app.shown import shown
 from tests.conftest import DATA, ROOT
 from tests.referee import dciodvfy
@@ -44,30 +42,6 @@ CLOSE_UP = SAMPLES / "dermoscopic_lesion.png"
 REGIONAL_TEMPLATE = SAMPLES / "tbp_regional_template.json"
 EQUIPMENT = SAMPLES / "dermoscopic_equipment_template.json"
 CT = DATA / "dicom" / "CT_small.dcm"
-
-Served = dict[str, tuple[bytes, str | None]]
-
-
-@pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
-    """File id → (bytes, file name) of everything put in the media file storage."""
-    record: Served = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def load_and_get_id(
-        self: MemoryMediaFileStorage,
-        path_or_data: str | bytes,
-        mimetype: str,
-        kind: Any,
-        filename: str | None = None,
-    ) -> str:
-        file_id = original(self, path_or_data, mimetype, kind, filename)
-        if isinstance(path_or_data, bytes):
-            record[file_id] = (path_or_data, filename)
-        return file_id
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
-    yield record
 
 
 def _ok(at: AppTest) -> None:

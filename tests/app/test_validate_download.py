@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import socket
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -19,7 +18,6 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.uid import ExplicitVRLittleEndian, JPEGLSLossless
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from tbp_core.building.iods import DERMOSCOPIC
@@ -33,6 +31,7 @@ from tbp_core.session.workspace import (
 )
 from tbp_core.sources.images import load_image
 from tbp_core.standard import anatomy
+from tests.app.downloads import Served
 from tests.app.shown import shown
 from tests.conftest import DATA, ROOT
 from tests.referee import dciodvfy
@@ -46,30 +45,6 @@ EQUIPMENT = ROOT / "sample_data" / "dermoscopic_equipment_template.json"
 UIDS = ("SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID", "FrameOfReferenceUID")
 NAME_PARTS = {"family": "Müller", "given": "Zoë", "middle": "Renée"}
 NAME = "Müller^Zoë^Renée"
-
-Served = dict[str, tuple[bytes, str | None]]
-
-
-@pytest.fixture
-def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
-    """File id → (bytes, file name) of everything put in the media file storage."""
-    record: Served = {}
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def load_and_get_id(
-        self: MemoryMediaFileStorage,
-        path_or_data: str | bytes,
-        mimetype: str,
-        kind: Any,
-        filename: str | None = None,
-    ) -> str:
-        file_id = original(self, path_or_data, mimetype, kind, filename)
-        if isinstance(path_or_data, bytes):
-            record[file_id] = (path_or_data, filename)
-        return file_id
-
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", load_and_get_id)
-    yield record
 
 
 @pytest.fixture
