@@ -63,6 +63,8 @@ DEIDENTIFIED = "deidentified_batch"
 SEND_DESTINATION = "send_destination"
 #: Our AE title when sending over DICOM, this tab only.
 SEND_CALLING_AET = "send_calling_aet"
+#: The last TBP session manifest uploaded (name, bytes), this tab only.
+SESSION_MANIFEST = "session_manifest"
 
 
 class UploadedFile(Protocol):
@@ -303,9 +305,14 @@ def add_archive(name: str, data: bytes) -> list[Document]:
     list of Document
         The documents the members became (or already were), in archive order.
     """
+    from tbp_core.session.sessionplan import is_manifest_name  # its rules load on use
+
     opened: list[Document] = []
     for source in zip_sources(data, name, ArchiveLimits.from_environment()):
         problem = source.error
+        if source.data is not None and is_manifest_name(source.name):
+            set_manifest(source.name, source.data)  # a session.csv beside the images
+            continue
         if source.data is not None:
             doc, problem = _open_once(source.name, source.data)
             if doc is not None:
@@ -315,6 +322,27 @@ def add_archive(name: str, data: bytes) -> list[Document]:
             if message not in upload_errors():
                 upload_errors().append(message)
     return opened
+
+
+def set_manifest(name: str, data: bytes) -> None:
+    """Keep an uploaded TBP session manifest (``.csv``) for the session panel (this tab only)."""
+    st.session_state[SESSION_MANIFEST] = (name, data)
+
+
+def manifest() -> tuple[str, bytes] | None:
+    """The last session manifest uploaded, as (name, bytes), or None."""
+    held: tuple[str, bytes] | None = st.session_state.get(SESSION_MANIFEST)
+    return held
+
+
+def forget_manifest() -> None:
+    """Forget the session manifest (the documents stay as they are)."""
+    st.session_state.pop(SESSION_MANIFEST, None)
+
+
+def iod_widget_key(doc_id: str) -> str:
+    """The Upload page's IOD choice of a document (dropped when something else sets the IOD)."""
+    return f"upload_iod_{doc_id}"
 
 
 def _next_instance_number() -> int:

@@ -12,7 +12,7 @@ from tbp_core.errors import TbpError
 from tbp_core.session.workspace import Document, dataset_of, set_iod
 from tbp_core.standard import iod_for_sop_class
 from tbp_core.standard.formatting import size_text, title_of
-from ui import state
+from ui import session_panel, state
 from ui.guard import shielded
 from ui.layout import header
 from ui.text import literal, quoted
@@ -48,6 +48,9 @@ def _on_upload() -> None:
     previous = state.current()
     newest: Document | None = None
     for file in uploaded:
+        if session_panel.is_manifest_name(file.name):
+            session_panel.take_manifest(file.name, file.getvalue())
+            continue
         problem = name_problem(file.name)
         if problem is not None:
             if problem not in state.upload_errors():
@@ -58,6 +61,7 @@ def _on_upload() -> None:
         if doc is not None and doc.id not in before:
             newest = doc
     state.drop_removed_uploads({file.file_id for file in uploaded})  # chips removed
+    session_panel.after_upload()  # a session.csv among them, or images it was waiting for
     if newest is not None:
         state.set_current(newest)
     elif previous is not None:
@@ -137,7 +141,7 @@ def _iod_choice(doc: Document) -> None:
         titles,
         index=titles.index(doc.iod.title),
         captions=[spec.summary for spec in IODS.values()],
-        key=f"upload_iod_{doc.id}",
+        key=state.iod_widget_key(doc.id),
         help="The DICOM object (IOD) this picture becomes.",
     )
     if chosen is not None and chosen != doc.iod.title:
@@ -190,7 +194,9 @@ upload_column.file_uploader(
     key=state.uploader_key(),
     on_change=_on_upload,
     help="PNG, JPEG or TIFF pictures, or DICOM files (.dcm or no extension); several at once, "
-    "or a .zip archive of them (each member becomes a document; see them all on Browse).",
+    "or a .zip archive of them (each member becomes a document; see them all on Browse). "
+    "With a TBP session manifest (session.csv, beside them or in the .zip), the images are "
+    "arranged as one session.",
 )
 sample_column.button(
     "Load sample images",
@@ -209,10 +215,12 @@ documents = state.documents()
 current = state.current()
 if not documents:
     st.info("No documents yet: upload files above or load the sample images.")
+    session_panel.session_section()
 else:
     st.subheader(f"Documents in this session ({len(documents)})")
     for document in documents:
         _document_row(document, current is not None and document.id == current.id)
+    session_panel.session_section()
     st.divider()
     if current is not None:
         _current_section(current)

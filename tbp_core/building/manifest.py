@@ -40,7 +40,7 @@ import difflib
 import io
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,9 +60,13 @@ from tbp_core.standard.anatomy import AnatomicRegion
 __all__ = [
     "COLUMNS",
     "IMAGE_SUFFIXES",
+    "FindImage",
     "ManifestError",
     "Session",
     "SessionEntry",
+    "decode_manifest",
+    "missing_views",
+    "on_disk",
     "parse_manifest",
     "parse_manifest_text",
     "session_csv",
@@ -233,22 +237,55 @@ def parse_manifest(path: str | Path, *, template: SessionTemplate = TBP_SESSION)
         raise TbpError(
             f"cannot read manifest '{manifest}': {exc.strerror} — check the path of the CSV"
         ) from exc
-    try:
-        # Spreadsheets save "Unicode text" as UTF-16 with a byte order mark.
-        bom = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-        text = data.decode("utf-16") if bom else data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ManifestError(
-            [
-                f"{manifest.name}: not UTF-8 text (bad byte at position {exc.start}) — save it as "
-                "CSV UTF-8"
-            ]
-        ) from None
+    text = decode_manifest(data, manifest.name)
     return parse_manifest_text(text, base=manifest.parent, name=manifest.name, template=template)
 
 
+def decode_manifest(data: bytes, name: str) -> str:
+    """The text of a manifest's bytes: UTF-8 (BOM or not), or UTF-16 with a BOM.
+
+    Raises
+    ------
+    ManifestError
+        When the bytes are not such text (``name`` in the message), with the fix.
+    """
+    try:
+        # Spreadsheets save "Unicode text" as UTF-16 with a byte order mark.
+        bom = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        return data.decode("utf-16") if bom else data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ManifestError(
+            [f"{name}: not UTF-8 text (bad byte at position {exc.start}) — save it as CSV UTF-8"]
+        ) from None
+
+
+#: How a manifest's ``file`` cell finds its image: ``(path, None)`` when it is
+#: there, else ``(the path looked for, what is wrong and the fix)``.
+FindImage = Callable[[str], tuple[Path, str | None]]
+
+
+def on_disk(base: Path) -> FindImage:
+    """Find images as files, a relative path read from ``base`` (the command line)."""
+
+    def find(cell: str) -> tuple[Path, str | None]:
+        source = Path(os.path.normpath(base / cell))
+        if source.is_file():
+            return source, None
+        return source, (
+            f"image {cell!r} not found ({source}) — correct the path; relative paths are read "
+            "from the manifest's folder"
+        )
+
+    return find
+
+
 def parse_manifest_text(
-    text: str, *, base: Path, name: str = "manifest", template: SessionTemplate = TBP_SESSION
+    text: str,
+    *,
+    base: Path,
+    name: str = "manifest",
+    template: SessionTemplate = TBP_SESSION,
+    find_image: FindImage | None = None,
 ) -> Session:
     """Check a manifest's text (see :func:`parse_manifest`).
 
@@ -262,6 +299,9 @@ def parse_manifest_text(
         The manifest's name in messages.
     template : SessionTemplate
         As in :func:`parse_manifest`.
+    find_image : FindImage, optional
+        How a ``file`` cell finds its image; default :func:`on_disk` in
+        ``base`` (the web app looks among the uploaded documents instead).
 
     Returns
     -------
@@ -273,7 +313,8 @@ def parse_manifest_text(
     """
     rows = _read_rows(text, name)
     problems: list[str] = []
-    drafts = [d for d in (_draft(line, row, base, name, template, problems) for line, row in rows)]
+    find = find_image or on_disk(base)
+    drafts = [_draft(line, row, find, name, template, problems) for line, row in rows]
     found = [d for d in drafts if d is not None]
     if not found and not problems:
         problems.append(f"{name}: no image rows under the header — add one row per image")
@@ -336,7 +377,7 @@ def _column(cell: str, name: str) -> str:
 def _draft(
     line: int,
     row: Mapping[str, str],
-    base: Path,
+    find_image: FindImage,
     name: str,
     template: SessionTemplate,
     problems: list[str],
@@ -347,13 +388,10 @@ def _draft(
     if not cell:
         problems.append(f"{where}: the file column is empty — give the image's file name")
         return None
-    source = Path(os.path.normpath(base / cell))
     before = len(problems)
-    if not source.is_file():
-        problems.append(
-            f"{where}: image {cell!r} not found ({source}) — correct the path; relative paths "
-            "are read from the manifest's folder"
-        )
+    source, missing = find_image(cell)
+    if missing is not None:
+        problems.append(f"{where}: {missing}")
     kind = region = laterality = location = None
     try:
         kind = parse_kind(row.get("kind", ""))
@@ -490,16 +528,18 @@ def _kind_of(draft: Draft) -> Kind:
     return "closeup" if closeup else "overview"
 
 
-def coverage_notes(entries: Sequence[SessionEntry], template: SessionTemplate) -> list[str]:
-    """Which views of the template no overview covers."""
+def missing_views(entries: Sequence[SessionEntry], template: SessionTemplate) -> list[str]:
+    """The names of the template's views no overview of ``entries`` covers, in template order."""
     covered = {
         (e.region.code_value, e.laterality) for e in entries if e.kind == "overview" and e.region
     }
-    missing = [
-        view.name
-        for view in template.views
-        if (view.region().code_value, view.laterality) not in covered
-    ]
+    views = template.views
+    return [v.name for v in views if (v.region().code_value, v.laterality) not in covered]
+
+
+def coverage_notes(entries: Sequence[SessionEntry], template: SessionTemplate) -> list[str]:
+    """Which views of the template no overview covers (nothing when none is covered)."""
+    missing = missing_views(entries, template)
     if not missing or len(missing) == len(template.views):
         return []
     return [f"no overview for the {template.name} views: {', '.join(missing)}"]

@@ -39,8 +39,8 @@ from pydicom.uid import generate_uid
 from tbp_core.building import batch, lesionlink
 from tbp_core.building.convert import ConvertOptions
 from tbp_core.building.iods import DERMOSCOPIC, VL_PHOTOGRAPHIC, new_series_context
-from tbp_core.building.iods.builder import DERMOSCOPIC_EQUIPMENT
 from tbp_core.building.manifest import ManifestError, Session, SessionEntry
+from tbp_core.building.sessionvalues import equipment_problem, location_problem
 from tbp_core.errors import TbpError
 from tbp_core.fileio import dicomio
 
@@ -123,27 +123,18 @@ def check_session(session: Session, job: SessionJob) -> None:
     """
     problems: list[str] = []
     if session.closeups:
-        missing = [
-            k for k in DERMOSCOPIC_EQUIPMENT if not str(job.closeup_metadata.get(k) or "").strip()
-        ]
-        if missing:
-            sets = " ".join(f"--set {k}=..." for k in missing)
-            problems.append(
-                f"{session.origin}: the close-ups are Dermoscopic Photography Images, which need "
-                f"the dermatoscope's {', '.join(missing)} — give them with --closeup-metadata "
-                f"TEMPLATE.json or {sets}"
-            )
+        equipment = equipment_problem(session.origin, job.closeup_metadata)
+        if equipment is not None:
+            problems.append(equipment)
     for entry in session.closeups:
         if entry.location is None or entry.regional is None:
             continue
         size = _probe(entry.regional)[0]
-        column, row = entry.location
-        if size is not None and not (column < size[0] and row < size[1]):
-            problems.append(
-                f"{entry.origin}: x,y {column:g},{row:g} lie outside the overview "
-                f"{entry.regional.name} ({size[0]} columns × {size[1]} rows) — give a pixel "
-                "inside it"
-            )
+        if size is None:
+            continue
+        outside = location_problem(entry.origin, entry.location, entry.regional.name, size)
+        if outside is not None:
+            problems.append(outside)
     if problems:
         raise ManifestError(problems)
 

@@ -37,7 +37,7 @@ from tbp_core.errors import MetadataError, TbpError
 from tbp_core.standard import anatomy
 from tbp_core.standard.anatomy import AnatomicRegion
 
-__all__ = ["session_from_folder"]
+__all__ = ["session_from_folder", "session_from_names"]
 
 
 def session_from_folder(folder: str | Path, *, template: SessionTemplate = TBP_SESSION) -> Session:
@@ -85,22 +85,57 @@ def session_from_folder(folder: str | Path, *, template: SessionTemplate = TBP_S
                 "the session's images"
             ]
         )
+    return session_from_names(files, str(root), template=template, manifest_hint="--manifest")
+
+
+def session_from_names(
+    files: Sequence[Path],
+    origin: str,
+    *,
+    template: SessionTemplate = TBP_SESSION,
+    manifest_hint: str = "--manifest",
+) -> Session:
+    """Describe images as a session from their file names (see :func:`session_from_folder`).
+
+    Parameters
+    ----------
+    files : sequence of Path
+        The images, in session order; only their names are read (the web
+        app passes its uploaded documents' names).
+    origin : str
+        What they are, for messages (the folder).
+    template : SessionTemplate
+        The session template.
+    manifest_hint : str
+        How to give a manifest instead, named in the rename advice.
+
+    Returns
+    -------
+    Session
+
+    Raises
+    ------
+    ManifestError
+        As :func:`session_from_folder`.
+    """
     problems: list[str] = []
-    drafts = [_draft_from_name(p, template, problems) for p in files]
+    drafts = [_draft_from_name(p, template, problems, manifest_hint) for p in files]
     found = [d for d in drafts if d is not None]
-    check_unique(found, str(root), problems)
+    check_unique(found, origin, problems)
     if problems:
         raise ManifestError(problems)
     notes: list[str] = []
     entries = [_link_by_region(d, found, notes) for d in found]
     notes.extend(coverage_notes(entries, template))
-    return Session(tuple(entries), str(root), tuple(notes))
+    return Session(tuple(entries), origin, tuple(notes))
 
 
 _SIDES = {"left": "L", "l": "L", "right": "R", "r": "R", "both": "B", "bilateral": "B"}
 
 
-def _draft_from_name(path: Path, template: SessionTemplate, problems: list[str]) -> Draft | None:
+def _draft_from_name(
+    path: Path, template: SessionTemplate, problems: list[str], manifest_hint: str
+) -> Draft | None:
     """Read region, side, kind and lesion id from a file name."""
     parts = [part for part in path.stem.split("_") if part]
     kind_at = next((i for i, p in enumerate(parts) if p.lower() in KIND_WORDS), None)
@@ -122,7 +157,7 @@ def _draft_from_name(path: Path, template: SessionTemplate, problems: list[str])
         problems.append(
             f"{path.name}: cannot tell the body region from the name ({region_text!r}) — rename "
             "it <region>_<overview|closeup>[_<lesion id>] (e.g. back_overview.png, "
-            "left-arm_closeup_L12.jpg) or describe the session in a manifest (--manifest)"
+            f"left-arm_closeup_L12.jpg) or describe the session in a manifest ({manifest_hint})"
         )
         return None
     if side is not None and not region.paired:

@@ -1,5 +1,10 @@
 """Values of a session description: anatomic region, laterality, kind, lesion location.
 
+Also the checks a session gets before anything is converted, the same for the
+command line and the web app (each names its own way to fix them): the
+close-ups' dermatoscope equipment (:func:`equipment_problem`) and a lesion
+location inside its overview (:func:`location_problem`).
+
 Shared by the manifest (:mod:`tbp_core.building.manifest`) and the folder
 naming convention (:mod:`tbp_core.building.sessionfolder`). Regions are looked
 up in :mod:`tbp_core.standard.anatomy` (and the views of a session template),
@@ -12,8 +17,9 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal
 
+from tbp_core.building.iods.builder import DERMOSCOPIC_EQUIPMENT
 from tbp_core.building.templates import TBP_SESSION, SessionTemplate
 from tbp_core.errors import MetadataError
 from tbp_core.standard import anatomy
@@ -22,6 +28,8 @@ from tbp_core.standard.anatomy import AnatomicRegion
 __all__ = [
     "KIND_WORDS",
     "Kind",
+    "equipment_problem",
+    "location_problem",
     "lookup_region",
     "parse_kind",
     "parse_laterality",
@@ -207,3 +215,66 @@ def parse_location(x: str, y: str) -> tuple[float, float] | None:
             "numbers (e.g. x=120, y=340) or leave both empty"
         )
     return column, row
+
+
+def equipment_problem(
+    origin: str, metadata: Mapping[str, Any], fix: str | None = None
+) -> str | None:
+    """Why a session's close-ups cannot be converted for want of equipment values, or None.
+
+    Parameters
+    ----------
+    origin : str
+        The manifest or folder, for the message.
+    metadata : Mapping
+        The values the close-ups get (keyword → value).
+    fix : str, optional
+        How to give them; default the command line's (``--closeup-metadata``
+        or ``--set``).
+
+    Returns
+    -------
+    str or None
+        Naming the dermatoscope's Type 1 Enhanced General Equipment values
+        missing (Manufacturer, Manufacturer's Model Name, Device Serial
+        Number, Software Versions) and the fix.
+    """
+    missing = [k for k in DERMOSCOPIC_EQUIPMENT if not str(metadata.get(k) or "").strip()]
+    if not missing:
+        return None
+    if fix is None:
+        sets = " ".join(f"--set {k}=..." for k in missing)
+        fix = f"give them with --closeup-metadata TEMPLATE.json or {sets}"
+    return (
+        f"{origin}: the close-ups are Dermoscopic Photography Images, which need the "
+        f"dermatoscope's {', '.join(missing)} — {fix}"
+    )
+
+
+def location_problem(
+    origin: str, location: tuple[float, float], overview: str, size: tuple[int, int]
+) -> str | None:
+    """Why a lesion location does not fit on its overview image, or None.
+
+    Parameters
+    ----------
+    origin : str
+        Where the close-up was described (``"session.csv line 4"``).
+    location : tuple of float
+        The lesion's (column, row).
+    overview : str
+        The overview's file name.
+    size : tuple of int
+        The overview's (columns, rows), upright.
+
+    Returns
+    -------
+    str or None
+    """
+    column, row = location
+    if column < size[0] and row < size[1]:
+        return None
+    return (
+        f"{origin}: x,y {column:g},{row:g} lie outside the overview {overview} "
+        f"({size[0]} columns × {size[1]} rows) — give a pixel inside it"
+    )
