@@ -4,15 +4,16 @@ Run by ``make bench`` (or ``.venv/bin/python bench/convert.py``). It makes a
 deterministic 6144×8192 RGB PNG (a synthetic skin-like photograph) in
 ``bench/out/`` once, then runs, interleaved round by round in one run, each of:
 
-- (a) floor: libpng's whole decode (imagecodecs, into one preallocated buffer)
-  and one write of that buffer — the floor issue 13 names, when libpng was the
-  product's whole decoder;
-- (a2) floor: the product's own PNG decoding as it is now
+- (a2) floor — THE target's floor: "the same decoder the product uses writing
+  the decoded buffer once" (issue 13), i.e. the product's own PNG decoding
   (``tbp_core.sources.images.load_image``: chunk and CRC checks, ISA-L
   inflation with the Adler-32 check, libpng unfiltering in strips on a second
-  thread) and one write of its buffer. It shows how much of (d) is decoding
-  and how much is everything else (imports, building and writing the DICOM
-  file, the safe write's ``fsync``);
+  thread) and one write of its buffer. (d) minus (a2) is everything else:
+  imports, parsing, building and writing the DICOM file, the safe write's
+  ``fsync``;
+- (a) extra information: libpng's whole decode (imagecodecs, into one
+  preallocated buffer) and one write — the floor when libpng alone was the
+  product's decoder (it does not check the Adler-32 and is slower);
 - (b) Pillow floor: Pillow decode, then the packed rows written in 256-row strips;
 - (c) naive: a typical pydicom script (``np.array`` → ``tobytes`` → ``save_as``);
 - (d) ours: ``tbp-dicom convert in.png -o out.dcm`` (explicit VR little endian).
@@ -26,8 +27,8 @@ a cost no installed copy pays. The floors are untouched.
 Each run is its own process, started directly by this script; its wall time,
 CPU time (user + system) and peak RSS come from ``os.wait4`` on that child.
 The table shows the median of the repeats (other work on the machine makes
-single runs noisy). Targets: (d) ≤ 1.10 × (a) and ≤ 300 MiB peak; (d)/(a2)
-is printed beside it, since the product no longer decodes the way (a) does.
+single runs noisy). Targets: (d) ≤ 1.10 × (a2) and ≤ 300 MiB peak; (d)/(a)
+is printed beside it for information.
 """
 
 from __future__ import annotations
@@ -206,17 +207,14 @@ def main() -> None:
         f"{source.stat().st_size / 2**20:.1f} MiB PNG; {os.cpu_count()} cores; "
         f"median of {args.repeats} paired rounds\n"
     )
-    medians = print_table(samples, next(iter(commands)))
-    ours, floor = (
-        medians["(d) tbp-dicom convert"],
-        medians["(a) floor: libpng decode + one write"],
-    )
-    ratio = ours.seconds / floor.seconds
-    own = ours.seconds / medians["(a2) floor: tbp_core's PNG decoding + one write"].seconds
+    medians = print_table(samples, "(a2) floor: tbp_core's PNG decoding + one write")
+    ours = medians["(d) tbp-dicom convert"]
+    target = ours.seconds / medians["(a2) floor: tbp_core's PNG decoding + one write"].seconds
+    libpng = ours.seconds / medians["(a) floor: libpng decode + one write"].seconds
+    met = target <= 1.10 and ours.peak_mib <= 300
     print(
-        f"\n(d)/(a) = {ratio:.2f} (target ≤ 1.10), peak {ours.peak_mib:.0f} MiB (target ≤ 300): "
-        f"{'met' if ratio <= 1.10 and ours.peak_mib <= 300 else 'NOT met'}; "
-        f"(d)/(a2) = {own:.2f} (what is not PNG decoding)"
+        f"\ntarget: (d)/(a2) = {target:.2f} (≤ 1.10), peak {ours.peak_mib:.0f} MiB (≤ 300): "
+        f"{'met' if met else 'NOT met'}; for information (d)/(a) = {libpng:.2f}"
     )
 
 
