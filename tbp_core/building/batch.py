@@ -32,6 +32,7 @@ from tbp_core.building.iods import SeriesContext
 from tbp_core.errors import TbpError
 from tbp_core.fileio import dicomio
 from tbp_core.fileio.safewrite import Interrupted, same_file, write_atomically
+from tbp_core.machine import usable_cores
 
 if TYPE_CHECKING:
     import concurrent.futures
@@ -138,9 +139,7 @@ def default_jobs() -> int:
     -------
     int
     """
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 def plan_batch(inputs: Sequence[str], output: Path, *, single_file: bool) -> list[BatchItem]:

@@ -14,7 +14,6 @@ bitstream (no second lossy step, no growth in size).
 from __future__ import annotations
 
 import io
-import os
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from pydicom.uid import (
 from tbp_core.building.jpegsegments import strip_metadata
 from tbp_core.errors import CodecUnavailableError, ConversionError
 from tbp_core.fileio.dicomio import file_meta_for
+from tbp_core.machine import usable_cores
 from tbp_core.sources.images import SourceImage
 
 
@@ -156,7 +156,7 @@ def encode(ds: Dataset, image: SourceImage, name: str) -> tuple[str, ...]:
 
 def encoder_threads() -> int:
     """Threads the JPEG 2000 encoder uses: the cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    return usable_cores()
 
 
 def _jpeg2000(image: SourceImage) -> bytes:

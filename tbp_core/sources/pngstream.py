@@ -16,7 +16,6 @@ the check's inflation and the sink's decoding overlap on two cores.
 from __future__ import annotations
 
 import contextlib
-import os
 import queue
 import re
 import struct
@@ -28,6 +27,7 @@ from typing import cast
 
 from isal import isal_zlib
 
+from tbp_core.machine import usable_cores
 from tbp_core.sources.pngformat import (
     INPUT_STEP,
     SIGNATURE,
@@ -274,7 +274,7 @@ def in_background(sink: Callable[[bytes], None] | None) -> Iterator[Callable[[by
         when the sink runs in the caller's thread. On an interruption
         (``KeyboardInterrupt``, SIGTERM) the pieces still queued are dropped.
     """
-    if sink is None or _cores() < 2:
+    if sink is None or usable_cores() < 2:
         yield sink
         return
     worker = _Background(sink)
@@ -292,11 +292,6 @@ def in_background(sink: Callable[[bytes], None] | None) -> Iterator[Callable[[by
     worker.join()
     if worker.error is not None:
         raise worker.error
-
-
-def _cores() -> int:
-    """Cores this process may run on."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 def idat_limit(needed: int) -> int:
