@@ -329,8 +329,8 @@ def plan_from_manifest(
         return SessionPlan(origin, problems=exc.problems)
     listed = {entry.source for entry in session.entries}
     left_out = [
-        f"'{d.name}' is not in {origin}: left as it is (add a row for it to make it part of the "
-        "session, or remove it before downloading)"
+        f"'{d.name}' is not in {origin}: left as it is, in a series of its own (add a row for "
+        "it to make it part of the session, or remove it before downloading)"
         for d in documents
         if d.kind == "image" and document_path(d) not in listed
     ]
@@ -525,10 +525,13 @@ def apply_plan(
         "closeup": replace(context, series_instance_uid=closeup_series),
     }
     members = [by_id[image.document_id] for image in plan.images]
+    left_out = _left_out_of_overviews(members, documents, context)
     saved = {
-        d.id: _Saved(d.iod, d.context, d.instance_number, dict(d.metadata), d.link) for d in members
+        d.id: _Saved(d.iod, d.context, d.instance_number, dict(d.metadata), d.link)
+        for d in (*members, *left_out)
     }
     try:
+        _own_series(left_out, context)
         for image, document in zip(plan.images, members, strict=True):
             _apply_image(plan, image, document, contexts[image.entry.kind])
         for image, document in zip(plan.images, members, strict=True):
@@ -538,7 +541,7 @@ def apply_plan(
             if problem is not None:
                 raise TbpError(f"'{document.name}': {problem} — {APPLY_FIX}")
     except TbpError:
-        for document in members:
+        for document in (*members, *left_out):
             _restore(document, saved[document.id])
         raise
     return AppliedSession(
@@ -546,6 +549,34 @@ def apply_plan(
         {kind: c.series_instance_uid for kind, c in contexts.items()},
         tuple(d.id for d in members),
     )
+
+
+def _left_out_of_overviews(
+    members: Sequence[Document], documents: Sequence[Document], context: SeriesContext
+) -> list[Document]:
+    """Images the manifest does not list that share the overviews' series."""
+    listed = {d.id for d in members}
+    return [
+        d
+        for d in documents
+        if d.kind == "image"
+        and d.id not in listed
+        and d.context.series_instance_uid == context.series_instance_uid
+    ]
+
+
+def _own_series(documents: Sequence[Document], context: SeriesContext) -> None:
+    """Move images left out of the session into a series of their own, numbered 1..n.
+
+    Left in the overviews' series they would repeat its Instance Numbers and
+    differ from its Series Number and Description; their own values are kept.
+    """
+    series = str(generate_uid(entropy_srcs=[context.series_instance_uid, "not in the session"]))
+    own = replace(context, series_instance_uid=series)
+    for number, document in enumerate(documents, start=1):
+        if document.context != own or document.instance_number != number:
+            document.context, document.instance_number = own, number
+            document.touch()
 
 
 def _apply_image(

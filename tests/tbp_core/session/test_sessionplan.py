@@ -274,11 +274,42 @@ def test_a_dicom_file_or_a_16_bit_picture_cannot_be_listed() -> None:
     ), problems
 
 
-def test_images_left_out_of_the_manifest_are_named() -> None:
-    docs = _documents((*NAMES, "extra.png"))
+def test_images_left_out_of_the_manifest_are_named_and_get_a_series_of_their_own() -> None:
+    docs = _documents((*NAMES, "extra.png", "more.png"))
     plan = plan_from_manifest((HEADER + ROWS).encode(), "session.csv", docs, equipment=EQUIPMENT)
     assert plan.ok
     assert any(n.startswith("'extra.png' is not in session.csv: left as it is") for n in plan.notes)
+
+    context = docs[0].context
+    extra, more = docs[4], docs[5]
+    metadata = dict(extra.metadata)
+    applied = apply_plan(plan, docs, context)
+    written = {d.name: pydicom.dcmread(io.BytesIO(export.export_bytes(d))) for d in docs}
+    session_series = set(applied.series_instance_uids.values())
+    left = {written[n].SeriesInstanceUID for n in ("extra.png", "more.png")}
+    assert len(left) == 1 and not left & session_series  # one series, not the session's
+    assert (written["extra.png"].InstanceNumber, written["more.png"].InstanceNumber) == (1, 2)
+    assert written["extra.png"].StudyInstanceUID == applied.study_instance_uid
+    assert extra.metadata == metadata  # their own values are kept
+    overview_numbers = [
+        ds.InstanceNumber
+        for ds in written.values()
+        if ds.SeriesInstanceUID == applied.series_instance_uids["overview"]
+    ]
+    assert sorted(overview_numbers) == [1, 2]  # no repeated Instance Number
+    assert more.context == extra.context
+
+
+def test_a_value_refused_while_applying_puts_every_document_back() -> None:
+    docs = _documents((*NAMES, "extra.png"))
+    too_long = dict(EQUIPMENT, Manufacturer="X" * 80)  # LO allows 64 characters
+    plan = plan_from_manifest((HEADER + ROWS).encode(), "session.csv", docs, equipment=too_long)
+    before = _state(docs)
+    with pytest.raises(TbpError, match="LO allows at most 64 characters"):
+        apply_plan(plan, docs, docs[0].context)
+    # every document as it was, the left-out image's series and number too (restoring
+    # touches them, so only their revision moves on)
+    assert [state[:5] for state in _state(docs)] == [state[:5] for state in before]
 
 
 def test_a_document_removed_before_applying_changes_nothing() -> None:
