@@ -9,10 +9,12 @@ Pillow failure messages and EXIF helpers defined here.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import sys
 import zlib
+from collections.abc import Iterator
 
 import imagecodecs
 import numpy as np
@@ -28,6 +30,9 @@ from tbp_core.sources.imagepixels import (
     resolve_alpha,
 )
 from tbp_core.sources.sourceimage import AlphaPolicy, SourceImage
+
+#: The note for an APNG, of which the default image is converted.
+ANIMATED_NOTE = "animated PNG: only its default image was converted"
 
 #: Deflate cannot expand data by more than this factor; less data is truncated.
 _MAX_DEFLATE_RATIO = 1032
@@ -132,6 +137,48 @@ def pillow_limit(max_pixels: int) -> int:
 
 def load_png(data: bytes, name: str, alpha: AlphaPolicy, max_pixels: int) -> SourceImage:
     """Check a PNG chunk by chunk, decode it with libpng, remove alpha and turn it upright."""
+    info = checked_png(data, name, max_pixels)
+    notices = list(info.notices)
+    pixels = Pixels.new(
+        info.header.height, info.header.width, png_channels(info), png_sample_bits(info)
+    )
+    decode_png_into(data, name, info, _png_target(pixels), notices)
+    if info.animated:
+        notices.append(ANIMATED_NOTE)
+    if pixels.channels in (2, 4):
+        resolve_alpha(name, pixels, alpha, notices)
+    pixels, orientation = orient(pixels, exif_orientation(info.exif), notices)
+    return png_source_image(
+        data, name, info, pixels.buffer, (pixels.rows, pixels.columns, pixels.channels),
+        orientation, notices,
+    )  # fmt: skip
+
+
+def checked_png(data: bytes, name: str, max_pixels: int) -> pngchunks.PngInfo:
+    """Parse a PNG and run every check that needs no pixel decoding.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file.
+    name : str
+        Its name, for messages.
+    max_pixels : int
+        Largest accepted width × height.
+
+    Returns
+    -------
+    PngInfo
+        The chunks, header and metadata (:func:`~tbp_core.sources.pngchunks.parse_png`);
+        an animated PNG has its note added.
+
+    Raises
+    ------
+    ImageLoadError
+        A damaged structure, an Apple CgBI file, or far too little pixel data.
+    UnsupportedImageError
+        The image is larger than ``max_pixels``.
+    """
     try:
         info = pngchunks.parse_png(data)
     except pngchunks.AppleCgbiError:
@@ -151,24 +198,66 @@ def load_png(data: bytes, name: str, alpha: AlphaPolicy, max_pixels: int) -> Sou
             f"'{name}' is a damaged PNG file: it holds far too little pixel data for "
             f"{header.width}×{header.height} pixels (truncated) — re-export it"
         )
-    notices = list(info.notices)
-    pixels = _decode_png(data, name, info, notices)
-    if info.animated:
-        notices.append("animated PNG: only its default image was converted")
-    if pixels.channels in (2, 4):
-        resolve_alpha(name, pixels, alpha, notices)
-    pixels, orientation = orient(pixels, exif_orientation(info.exif), notices)
+    return info
+
+
+def png_channels(info: pngchunks.PngInfo) -> int:
+    """Samples per decoded pixel: grey 1, grey+alpha 2, RGB 3, RGBA 4 (tRNS adds alpha)."""
+    channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}[info.header.colour_type]
+    return channels + 1 if info.transparency is not None else channels
+
+
+def png_sample_bits(info: pngchunks.PngInfo) -> int:
+    """Bits per decoded sample: 16 for 16-bit files, else 8 (low depths are scaled)."""
+    return 16 if info.header.bit_depth == 16 else 8
+
+
+def png_source_image(
+    data: bytes,
+    name: str,
+    info: pngchunks.PngInfo,
+    buffer: bytearray,
+    shape: tuple[int, int, int],
+    orientation: int,
+    notices: list[str],
+) -> SourceImage:
+    """The :class:`SourceImage` of a PNG from its decoded (or still empty) buffer.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file.
+    name : str
+        Its name.
+    info : PngInfo
+        Its :func:`checked_png` result.
+    buffer : bytearray
+        The upright pixels; empty when they are decoded elsewhere
+        (:mod:`~tbp_core.sources.pngdirect`).
+    shape : tuple of int
+        Rows, columns and samples per pixel of the upright image.
+    orientation : int
+        The EXIF orientation applied.
+    notices : list of str
+        What the user should know.
+
+    Returns
+    -------
+    SourceImage
+    """
+    header = info.header
     mode = f"{pngchunks.COLOUR_TYPE_NAMES[header.colour_type]} {header.bit_depth}-bit"
     if info.transparency is not None:
         mode += " + tRNS"
+    rows, columns, channels = shape
     return SourceImage(
         name=name,
         format="PNG",
-        buffer=pixels.buffer,
-        rows=pixels.rows,
-        columns=pixels.columns,
-        samples_per_pixel=pixels.channels,
-        bits_allocated=pixels.bits,
+        buffer=buffer,
+        rows=rows,
+        columns=columns,
+        samples_per_pixel=channels,
+        bits_allocated=png_sample_bits(info),
         source_bit_depth=header.bit_depth,
         source_mode=mode,
         interlaced=header.interlaced,
@@ -188,34 +277,43 @@ def _damaged_png(name: str, exc: Exception) -> ImageLoadError:
     )
 
 
-def _decode_png(data: bytes, name: str, info: pngchunks.PngInfo, notices: list[str]) -> Pixels:
-    """Verify the image data, then decode with libpng into a new buffer.
+def decode_png_into(
+    data: bytes, name: str, info: pngchunks.PngInfo, target: np.ndarray, notices: list[str]
+) -> None:
+    """Verify the image data, then decode it with libpng into ``target``.
 
     Common layouts are decoded from the verifying inflation itself, strip by
     strip (:mod:`~tbp_core.sources.pngstrips`), on a second thread while the
     inflation goes on; the others by libpng afterwards.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file.
+    name : str
+        Its name, for messages.
+    info : PngInfo
+        Its :func:`checked_png` result.
+    target : numpy.ndarray
+        Where the pixels go: (rows, columns[, channels]) of native 8- or 16-bit
+        samples (:func:`png_channels`, :func:`png_sample_bits`), C-contiguous;
+        16-bit samples are little-endian when this returns.
+    notices : list of str
+        Receives libpng's warnings and notes on ignored data.
+
+    Raises
+    ------
+    ImageLoadError
+        The image data is corrupt, fails its checksum or ends early.
     """
-    header = info.header
-    channels = {0: 1, 2: 3, 3: 3, 4: 2, 6: 4}[header.colour_type]
-    if info.transparency is not None:
-        channels += 1
-    pixels = Pixels.new(header.height, header.width, channels, 16 if header.bit_depth == 16 else 8)
     strips = None
     if pngstrips.decodes_in_strips(info):
-        strips = pngstrips.StripDecoder(info, _png_target(pixels))
-    try:
-        with native_warnings(notices):
-            with pngstream.in_background(strips) as sink:
-                check = pngstream.check_stream(data, info, sink=sink)
-            if strips is not None:
-                strips.finish()
-    except pngchunks.PngStructureError as exc:
-        raise _damaged_png(name, exc) from None
-    except (imagecodecs.PngError, ValueError) as exc:
-        raise ImageLoadError(
-            f"'{name}' has damaged pixel data (libpng: {one_line(exc)}) — "
-            "re-export it or copy the original again"
-        ) from exc
+        strips = pngstrips.StripDecoder(info, target)
+    with _libpng_errors(name), native_warnings(notices):
+        with pngstream.in_background(strips) as sink:
+            check = pngstream.check_stream(data, info, sink=sink)
+        if strips is not None:
+            strips.finish()
     if check.trailing:
         notices.append(
             f"ignored {check.trailing:,} bytes after the end of the compressed pixel data"
@@ -225,13 +323,18 @@ def _decode_png(data: bytes, name: str, info: pngchunks.PngInfo, notices: list[s
             f"ignored {check.surplus:,} bytes of decompressed pixel data beyond what "
             f"{info.header.width}×{info.header.height} pixels need"
         )
-    if strips is not None:
-        if pixels.bits == 16 and sys.byteorder == "big":
-            _png_target(pixels).byteswap(inplace=True)
-        return pixels
+    if strips is None:
+        with _libpng_errors(name), native_warnings(notices):
+            _png_into(data, info, check, target)
+    if target.dtype.itemsize == 2 and sys.byteorder == "big":
+        target.byteswap(inplace=True)
+
+
+@contextlib.contextmanager
+def _libpng_errors(name: str) -> Iterator[None]:
+    """Turn a damaged stream or libpng's refusal into the one-line ImageLoadError."""
     try:
-        with native_warnings(notices):
-            _png_into(data, info, check, pixels)
+        yield
     except pngchunks.PngStructureError as exc:
         raise _damaged_png(name, exc) from None
     except (imagecodecs.PngError, ValueError) as exc:
@@ -239,7 +342,6 @@ def _decode_png(data: bytes, name: str, info: pngchunks.PngInfo, notices: list[s
             f"'{name}' has damaged pixel data (libpng: {one_line(exc)}) — "
             "re-export it or copy the original again"
         ) from exc
-    return pixels
 
 
 def _png_target(pixels: Pixels) -> np.ndarray:
@@ -252,9 +354,8 @@ def _png_target(pixels: Pixels) -> np.ndarray:
 
 
 def _png_into(
-    data: bytes, info: pngchunks.PngInfo, check: pngstream.StreamCheck, pixels: Pixels
+    data: bytes, info: pngchunks.PngInfo, check: pngstream.StreamCheck, target: np.ndarray
 ) -> None:
-    target = _png_target(pixels)
     native, shape = target.dtype, target.shape
     if not info.header.interlaced and not check.surplus:
         if info.libpng_ready and not check.trailing:
@@ -272,8 +373,6 @@ def _png_into(
             imagecodecs.png_decode(small, out=part)
             del small
             target[p.y0 :: p.dy, p.x0 :: p.dx] = part
-    if pixels.bits == 16 and sys.byteorder == "big":
-        target.byteswap(inplace=True)
 
 
 def exif_block(raw: bytes | None, notices: list[str]) -> bytes | None:

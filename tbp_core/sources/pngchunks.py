@@ -24,6 +24,8 @@ import struct
 import zlib
 from collections.abc import Sequence
 
+from isal import isal_zlib
+
 from tbp_core.sources.pngformat import (
     COLOUR_TYPE_NAMES,
     SIGNATURE,
@@ -96,7 +98,7 @@ def _chunks(data: bytes) -> list[Chunk]:
         if start + length + 4 > len(data):
             raise PngStructureError(f"it ends inside the {name} chunk (the file is truncated)")
         stored_crc = u32(data, start + length)
-        if zlib.crc32(view[start : start + length], zlib.crc32(raw_type)) != stored_crc:
+        if isal_zlib.crc32(view[start : start + length], isal_zlib.crc32(raw_type)) != stored_crc:
             raise PngStructureError(f"the {name} chunk at byte {pos} fails its CRC check")
         if name == "CgBI" and not chunks:
             raise AppleCgbiError("Apple CgBI")

@@ -44,6 +44,8 @@ from tbp_core.sources.pngformat import (
 _STORED_BLOCK = 65535
 #: Output size of one zlib call while inflating image data.
 _INFLATE_STEP = 4 * 1024 * 1024
+#: Compressed bytes given to one inflate call (gathered from consecutive IDAT chunks).
+GROUP_INPUT = 256 * 1024
 
 #: Surplus decompressed data tolerated (then dropped with a note), at least this many bytes.
 MIN_SURPLUS = 1024 * 1024
@@ -175,32 +177,68 @@ def check_stream(
     needed = filtered_size(info.header)
     _check_idat_size(info, needed)
     view = memoryview(data)
+    grouped = _input_groups(info.idat, GROUP_INPUT)
+    try:
+        return _inflate_all(view, info, needed, grouped, sink, skip=0)
+    except _InflateError as failure:
+        fine = _input_groups(info.idat, 0)
+        if len(fine) == len(grouped):
+            raise PngStructureError(failure.problem) from None
+        delivered = failure.delivered
+    # Replay chunk by chunk, so that the sink sees every piece before the damage
+    # (it may have a problem of its own to report first); what it already has is skipped.
+    try:
+        return _inflate_all(view, info, needed, fine, sink, skip=delivered)
+    except _InflateError as again:
+        raise PngStructureError(again.problem) from None
+
+
+class _InflateError(Exception):
+    """The stream is corrupt: the message, and how many inflated bytes the sink was given."""
+
+    def __init__(self, problem: str, delivered: int) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.delivered = delivered
+
+
+def _inflate_all(
+    view: memoryview,
+    info: PngInfo,
+    needed: int,
+    groups: list[list[tuple[int, int]]],
+    sink: Callable[[bytes], None] | None,
+    skip: int,
+) -> StreamCheck:
+    """Inflate group by group; the sink gets the output from byte ``skip`` on."""
     ceiling = needed + max(needed, MIN_SURPLUS)
     inflater = isal_zlib.decompressobj()
     total = fed = 0
+
+    def take(piece: bytes) -> None:
+        nonlocal total
+        start = total
+        total += len(piece)
+        _check_ceiling(total, ceiling, needed)
+        if sink is not None and total > skip:
+            sink(piece if start >= skip else piece[skip - start :])
+
     try:
-        for start, length in _input_slices(info.idat):
-            pending: bytes | memoryview = view[start : start + length]
-            fed += length
+        for group in groups:
+            pending: bytes | memoryview = _joined(view, group)
+            fed += len(pending)
             while pending and not inflater.eof:
-                piece = inflater.decompress(pending, _INFLATE_STEP)
-                total += len(piece)
+                take(inflater.decompress(pending, _INFLATE_STEP))
                 pending = inflater.unconsumed_tail
-                _check_ceiling(total, ceiling, needed)
-                if sink is not None:
-                    sink(piece)
             if inflater.eof:
                 break
         while not inflater.eof:  # output held back by the step limit
             piece = inflater.decompress(b"", _INFLATE_STEP)
             if not piece:
                 break
-            total += len(piece)
-            _check_ceiling(total, ceiling, needed)
-            if sink is not None:
-                sink(piece)
+            take(piece)
     except _INFLATE_ERRORS as exc:
-        raise PngStructureError(_inflate_problem(exc)) from None
+        raise _InflateError(_inflate_problem(exc), max(total, skip)) from None
     if total < needed:
         raise PngStructureError(
             f"its compressed pixel data ends early: {total:,} of the {needed:,} bytes its "
@@ -215,7 +253,7 @@ def check_stream(
 
 
 #: Inflated pieces waiting for a background sink (each at most a few hundred KiB).
-_QUEUE_DEPTH = 8
+_QUEUE_DEPTH = 4
 
 
 class _Background:
@@ -324,13 +362,33 @@ def _check_idat_size(info: PngInfo, needed: int) -> None:
         )
 
 
-def _input_slices(idat: tuple[Chunk, ...]) -> list[tuple[int, int]]:
-    """(offset, length) of the image data in pieces of at most INPUT_STEP bytes."""
-    return [
-        (start, min(INPUT_STEP, c.end - start))
-        for c in idat
-        for start in range(c.start, c.end, INPUT_STEP)
-    ]
+def _input_groups(idat: tuple[Chunk, ...], size: int) -> list[list[tuple[int, int]]]:
+    """The image data as (offset, length) slices, gathered into groups of at most ``size`` bytes.
+
+    Slices are at most :data:`INPUT_STEP` bytes and never cross a chunk
+    boundary. A group is inflated in one call: fewer, longer calls than one
+    per IDAT chunk (often 8 or 64 KiB) cost less and release the GIL for
+    longer. With ``size`` 0 each slice is a group of its own.
+    """
+    groups: list[list[tuple[int, int]]] = []
+    filled = 0
+    for c in idat:
+        for start in range(c.start, c.end, INPUT_STEP):
+            length = min(INPUT_STEP, c.end - start)
+            if not groups or filled + length > size:
+                groups.append([])
+                filled = 0
+            groups[-1].append((start, length))
+            filled += length
+    return groups
+
+
+def _joined(view: memoryview, group: list[tuple[int, int]]) -> bytes | memoryview:
+    """One group's bytes: a view of the file for one slice, else one copy of the slices."""
+    if len(group) == 1:
+        start, length = group[0]
+        return view[start : start + length]
+    return b"".join(view[start : start + length] for start, length in group)
 
 
 def _check_ceiling(total: int, ceiling: int, needed: int) -> None:
