@@ -27,11 +27,11 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from tbp_core.building.convert import ConvertOptions, convert_image, dicom_file_name
+from tbp_core.building.convert import ConvertOptions, dicom_file_name
 from tbp_core.building.iods import SeriesContext
+from tbp_core.building.tofile import convert_to_file
 from tbp_core.errors import TbpError
-from tbp_core.fileio import dicomio
-from tbp_core.fileio.safewrite import Interrupted, same_file, write_atomically
+from tbp_core.fileio.safewrite import Interrupted, same_file
 from tbp_core.machine import usable_cores
 
 if TYPE_CHECKING:
@@ -225,16 +225,16 @@ def convert_one(item: BatchItem, job: BatchJob) -> ItemResult:
                 data = item.source.read_bytes()
             except OSError as exc:
                 raise TbpError(f"cannot read '{item.source}': {exc.strerror}") from exc
-            converted = convert_image(
+            converted = convert_to_file(
                 data,
                 item.source.name,
                 {**job.metadata, **item.metadata} if item.metadata else job.metadata,
                 job.context,
+                target=item.target,
                 options=job.options,
                 instance_number=item.position,
             )
             ds = converted.dataset
-            write_atomically(item.target, lambda stream: dicomio.write(ds, stream))
     except TbpError as exc:
         message = str(exc)
         name = str(item.source)

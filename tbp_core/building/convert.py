@@ -48,7 +48,9 @@ class Converted:
     """One converted image: the dataset plus what was learnt along the way.
 
     With JPEG passthrough the source's pixels are verified but not kept
-    (``image.buffer`` is empty): the JPEG itself is the Pixel Data.
+    (``image.buffer`` is empty): the JPEG itself is the Pixel Data. A PNG
+    that :func:`~tbp_core.building.tofile.convert_to_file` decoded straight
+    into its file keeps neither: the pixels are in that file only.
     """
 
     source_name: str

@@ -151,7 +151,26 @@ def write_pixel_element(stream: BinaryIO, split: BufferedPixels) -> None:
     """
     view = memoryview(split.reader.buffer_bytes).cast("B")
     odd = len(view) % 2
-    stream.write(struct.pack("<HH2sHI", 0x7FE0, 0x0010, split.vr.encode(), 0, len(view) + odd))
+    stream.write(pixel_element_header(split.vr, len(view)))
     stream.write(view)
     if odd:
         stream.write(b"\x00")
+
+
+def pixel_element_header(vr: str, length: int) -> bytes:
+    """The 12 bytes that start a native Pixel Data element in explicit VR little endian.
+
+    Parameters
+    ----------
+    vr : {"OB", "OW"}
+        The element's VR.
+    length : int
+        Bytes of pixel samples; the value length written is rounded up to even
+        (the value is then padded with one 0x00).
+
+    Returns
+    -------
+    bytes
+        Tag (7FE0,0010), VR, two reserved bytes and the 32-bit value length.
+    """
+    return struct.pack("<HH2sHI", 0x7FE0, 0x0010, vr.encode(), 0, length + length % 2)

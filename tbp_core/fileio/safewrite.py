@@ -1,8 +1,9 @@
 """Write a file all at once or not at all.
 
 :func:`write_atomically` writes into a hidden temporary file beside the target
-(``.tbp-<pid>-<random>.dcm``) and renames it to the target only when it is
-complete, so the target is either the old file or the whole new one. The
+(``.tbp-<pid>-<random>.dcm``, opened for reading too, so that a writer may
+memory-map it: :mod:`tbp_core.fileio.mappedpixels`) and renames it to the
+target only when it is complete, so the target is either the old file or the whole new one. The
 temporary file is removed on any exception — SIGINT and SIGTERM too, which
 :func:`signals_as_exceptions` turns into one. A process killed with SIGKILL
 cannot clean up: the next write into the same directory removes temporary
@@ -94,7 +95,7 @@ def write_atomically(target: Path, write: Callable[[BinaryIO], None]) -> None:
     temporary = directory / f".tbp-{os.getpid()}-{secrets.token_hex(8)}.dcm"
     try:
         try:
-            with open(temporary, "xb") as stream:
+            with open(temporary, "x+b") as stream:  # readable too: a writer may map it
                 write(stream)
                 stream.flush()
                 os.fsync(stream.fileno())

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import cast
 
-from isal import isal_zlib
+from isal import igzip_lib, isal_zlib
 
 from tbp_core.machine import usable_cores
 from tbp_core.sources.pngformat import (
@@ -44,6 +44,9 @@ from tbp_core.sources.pngformat import (
 _STORED_BLOCK = 65535
 #: Output size of one zlib call while inflating image data.
 _INFLATE_STEP = 4 * 1024 * 1024
+#: Most bytes one inflate call of the stream check returns (allocated up front,
+#: so that each call releases the GIL once).
+_PIECE = 512 * 1024
 #: Compressed bytes given to one inflate call (gathered from consecutive IDAT chunks).
 GROUP_INPUT = 256 * 1024
 
@@ -129,7 +132,7 @@ class StreamCheck:
 
 
 #: What ISA-L's decompressor raises for bad data (its stub calls it an instance).
-_INFLATE_ERRORS: tuple[type[Exception], ...] = (cast("type[Exception]", isal_zlib.error),)
+_INFLATE_ERRORS: tuple[type[Exception], ...] = (cast("type[Exception]", igzip_lib.IsalError),)
 
 
 #: ISA-L's messages start with its error number ("Error -3 Invalid lookback ...").
@@ -212,7 +215,7 @@ def _inflate_all(
 ) -> StreamCheck:
     """Inflate group by group; the sink gets the output from byte ``skip`` on."""
     ceiling = needed + max(needed, MIN_SURPLUS)
-    inflater = isal_zlib.decompressobj()
+    inflater = igzip_lib.IgzipDecompressor(flag=igzip_lib.DECOMP_ZLIB)
     total = fed = 0
 
     def take(piece: bytes) -> None:
@@ -225,18 +228,15 @@ def _inflate_all(
 
     try:
         for group in groups:
-            pending: bytes | memoryview = _joined(view, group)
+            pending = _joined(view, group)
             fed += len(pending)
-            while pending and not inflater.eof:
-                take(inflater.decompress(pending, _INFLATE_STEP))
-                pending = inflater.unconsumed_tail
+            piece = inflater.decompress(pending, _PIECE)
+            take(piece)
+            while piece and not inflater.eof and not inflater.needs_input:  # output held back
+                piece = inflater.decompress(b"", _PIECE)
+                take(piece)
             if inflater.eof:
                 break
-        while not inflater.eof:  # output held back by the step limit
-            piece = inflater.decompress(b"", _INFLATE_STEP)
-            if not piece:
-                break
-            take(piece)
     except _INFLATE_ERRORS as exc:
         raise _InflateError(_inflate_problem(exc), max(total, skip)) from None
     if total < needed:
