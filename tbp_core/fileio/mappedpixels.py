@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import mmap
 import os
+import sys
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -33,6 +34,25 @@ __all__ = ["can_map_pixels", "write_mapped_pixels"]
 
 #: Tag of Pixel Data (7FE0,0010).
 _PIXEL_DATA = 0x7FE00010
+
+#: Linux's MADV_POPULATE_WRITE (include/uapi/asm-generic/mman-common.h), which the
+#: mmap module of Python 3.11 does not name.
+_MADV_POPULATE_WRITE = 23
+
+
+def _populate(mapping: mmap.mmap) -> None:
+    """Make every page of the map present and writable now, in one call (Linux 5.14+).
+
+    Without it each first write to a page faults on its own, while the
+    decoder's two threads run: measured on the benchmark machine, decoding a
+    50 MP image into the map then took 0.32–0.66 s, and 0.03 s of populating
+    plus 0.28–0.29 s of decoding with it. Older kernels refuse the advice;
+    the pages are then faulted in as they are written.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError):
+        mapping.madvise(getattr(mmap, "MADV_POPULATE_WRITE", _MADV_POPULATE_WRITE))
 
 
 def can_map_pixels() -> bool:
@@ -85,6 +105,7 @@ def write_mapped_pixels(
     descriptor = stream.fileno()
     os.posix_fallocate(descriptor, start, end - start)  # also extends the file to ``end``
     mapping = mmap.mmap(descriptor, end)
+    _populate(mapping)
     try:
         region = memoryview(mapping)[start : start + length]
         try:

@@ -22,7 +22,7 @@ import imagecodecs
 import numpy as np
 
 from tbp_core.sources.pngformat import Pass, PngInfo, PngStructureError
-from tbp_core.sources.pngstream import raw_png
+from tbp_core.sources.pngstream import StoredPng
 
 #: Rows per strip: small enough to stay in cache-sized pieces, large enough
 #: that libpng's per-image setup is negligible.
@@ -56,6 +56,9 @@ def decodes_in_strips(info: PngInfo) -> bool:
 class StripDecoder:
     """Receive inflated scanlines in pieces and decode them into ``target`` strip by strip.
 
+    Each piece is copied once, straight into the small PNG of its strip
+    (:class:`~tbp_core.sources.pngstream.StoredPng`).
+
     Parameters
     ----------
     info : PngInfo
@@ -70,7 +73,9 @@ class StripDecoder:
         self._info = info
         self._target = target
         self._line = info.header.scanline_bytes(info.header.width)
-        self._pending = bytearray()
+        self._strip: StoredPng | None = None
+        self._spare: bytearray | None = None  # the last strip's PNG, reused by the next
+        self._strip_rows = 0
         self._row = 0
         self._left = info.header.height * self._line  # bytes still wanted; surplus is dropped
 
@@ -78,14 +83,13 @@ class StripDecoder:
         """Take the next inflated bytes; decode every complete strip."""
         if self._left <= 0:
             return
-        take = memoryview(piece)[: self._left]
-        self._pending += take
-        self._left -= len(take)
-        strip = STRIP_ROWS * self._line
-        while len(self._pending) >= strip:
-            self._decode(STRIP_ROWS)
-        if self._left == 0 and self._pending:
-            self._decode(len(self._pending) // self._line)
+        view = memoryview(piece)[: self._left]
+        self._left -= len(view)
+        while view:
+            strip = self._strip if self._strip is not None else self._next_strip()
+            view = view[strip.put(view) :]
+            if strip.full:
+                self._decode(strip)
 
     def finish(self) -> None:
         """Check that every row was decoded (the stream check has already ended it).
@@ -101,19 +105,24 @@ class StripDecoder:
                 f"{self._info.header.height:,} rows (the file is truncated)"
             )
 
-    def _decode(self, rows: int) -> None:
-        size = rows * self._line
-        scanlines = self._pending[:size]
-        del self._pending[:size]
-        first = self._row
-        if first > 0:  # seed: the row above, unfiltered, in PNG (big-endian) order
-            above = self._target[first - 1]
+    def _next_strip(self) -> StoredPng:
+        """Start the next strip's PNG, seeded with the row above when there is one."""
+        rows = min(STRIP_ROWS, self._info.header.height - self._row)
+        seeded = self._row > 0
+        width = self._info.header.width
+        self._strip = StoredPng(self._info, Pass(0, 0, 1, 1, width, rows + seeded), self._spare)
+        self._strip_rows = rows
+        if seeded:  # the row above, unfiltered (filter type 0), in PNG (big-endian) order
+            above = self._target[self._row - 1]
             if above.dtype.itemsize == 2 and sys.byteorder == "little":
                 above = above.byteswap()
-            scanlines[0:0] = b"\x00" + above.tobytes()
-            first -= 1
-        count = self._row + rows - first
-        small = raw_png(self._info, Pass(0, 0, 1, 1, self._info.header.width, count), scanlines)
-        del scanlines
-        imagecodecs.png_decode(small, out=self._target[first : self._row + rows])
-        self._row += rows
+            self._strip.put(memoryview(b"\x00" + above.tobytes()))
+        return self._strip
+
+    def _decode(self, strip: StoredPng) -> None:
+        first = self._row - 1 if self._row > 0 else 0
+        self._strip = None
+        end = self._row + self._strip_rows
+        self._spare = strip.finish()
+        imagecodecs.png_decode(self._spare, out=self._target[first:end])
+        self._row = end
