@@ -6,6 +6,7 @@ import struct
 import threading
 import zlib
 
+import imagecodecs
 import numpy as np
 import pydicom
 import pytest
@@ -14,7 +15,9 @@ from PIL import Image
 from tbp_core.cli import main
 from tbp_core.errors import ImageLoadError
 from tbp_core.sources.images import load_image
-from tbp_core.sources.pngstream import in_background
+from tbp_core.sources.pngchunks import parse_png
+from tbp_core.sources.pngformat import Pass
+from tbp_core.sources.pngstream import StoredPng, in_background
 from tbp_core.sources.pngstrips import STRIP_ROWS
 
 
@@ -192,3 +195,33 @@ def test_pool_workers_decode_in_strips_as_one_process_does(tmp_path, capsys) -> 
         for jobs in (1, 2):
             ds = pydicom.dcmread(tmp_path / f"out{jobs}" / f"{path.stem}.dcm")
             np.testing.assert_array_equal(ds.pixel_array, expected)
+
+
+def test_a_stored_png_takes_pieces_of_any_size_across_its_blocks() -> None:
+    """Scanlines put in odd pieces land between the stored-block headers, once each."""
+    height, width = 300, 250  # 300 × 751 bytes: four stored blocks, the last one short
+    pixels = smooth_rgb(height, width)
+    scanlines = b"".join(b"\x00" + row.tobytes() for row in pixels)
+    info = parse_png(png_of([scanlines], width, height, 2, 8))
+    shape = Pass(0, 0, 1, 1, width, height)
+    rng = np.random.default_rng(5)
+    built = []
+    spare = None
+    for _ in range(2):  # the second time in the first one's memory
+        png = StoredPng(info, shape, spare)
+        with pytest.raises(ValueError, match="missing"):
+            StoredPng(info, shape).finish()
+        view, taken = memoryview(scanlines), 0
+        while not png.full:
+            size = int(rng.choice([1, 7, 65534, 65535, 65536, 100_000]))
+            taken += png.put(view[taken : taken + size])
+        assert taken == len(scanlines) and png.put(view[:10]) == 0
+        spare = png.finish()
+        built.append(bytes(spare))
+    assert built[0] == built[1]
+    idat = built[0].index(b"IDAT")
+    (length,) = struct.unpack(">I", built[0][idat - 4 : idat])
+    assert zlib.decompress(built[0][idat + 4 : idat + 4 + length]) == scanlines  # Adler-32 checked
+    decoded = np.empty_like(pixels)
+    imagecodecs.png_decode(built[0], out=decoded)  # libpng checks the CRC
+    np.testing.assert_array_equal(decoded, pixels)
