@@ -11,12 +11,14 @@ exactly once.
 The value is reserved with ``posix_fallocate`` before it is mapped: a full
 disk is then an ordinary ``OSError`` here, never a ``SIGBUS`` while writing
 through the map. Where that call or ``mmap`` is missing (macOS, Windows),
-:func:`can_map_pixels` is False and callers write the usual way.
+:func:`can_map_pixels` is False and callers write the usual way; a file
+system that refuses to map a file gets the pixels written from memory.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import mmap
 import os
 import sys
@@ -35,9 +37,24 @@ __all__ = ["can_map_pixels", "write_mapped_pixels"]
 #: Tag of Pixel Data (7FE0,0010).
 _PIXEL_DATA = 0x7FE00010
 
+#: What ``mmap`` raises on a file system that cannot map files (some FUSE and
+#: network file systems): the pixels are then written from memory instead.
+_NO_MAP = frozenset({errno.ENODEV, errno.EOPNOTSUPP, errno.EINVAL, errno.EACCES})
+
 #: Linux's MADV_POPULATE_WRITE (include/uapi/asm-generic/mman-common.h), which the
 #: mmap module of Python 3.11 does not name.
 _MADV_POPULATE_WRITE = 23
+
+
+def _fill_and_write(
+    stream: BinaryIO, start: int, length: int, fill: Callable[[memoryview], None]
+) -> None:
+    """Fill a buffer in memory and write it at ``start`` (the pad byte is already 0x00)."""
+    buffer = bytearray(length)
+    fill(memoryview(buffer))
+    stream.seek(start)
+    stream.write(buffer)
+    stream.seek(start + length + length % 2)
 
 
 def _populate(mapping: mmap.mmap) -> None:
@@ -104,7 +121,13 @@ def write_mapped_pixels(
     end = start + length + length % 2
     descriptor = stream.fileno()
     os.posix_fallocate(descriptor, start, end - start)  # also extends the file to ``end``
-    mapping = mmap.mmap(descriptor, end)
+    try:
+        mapping = mmap.mmap(descriptor, end)
+    except OSError as exc:
+        if exc.errno not in _NO_MAP:
+            raise
+        _fill_and_write(stream, start, length, fill)  # a file system that cannot map files
+        return
     _populate(mapping)
     try:
         region = memoryview(mapping)[start : start + length]

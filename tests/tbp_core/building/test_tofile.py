@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import struct
 import zlib
@@ -17,7 +18,7 @@ from tbp_core.building.convert import ConvertOptions, convert_image
 from tbp_core.building.iods import SECONDARY_CAPTURE, new_series_context
 from tbp_core.building.tofile import convert_to_file
 from tbp_core.errors import ImageLoadError, TbpError
-from tbp_core.fileio import dicomio
+from tbp_core.fileio import dicomio, mappedpixels
 from tbp_core.fileio.mappedpixels import write_mapped_pixels
 from tbp_core.sources.images import load_image
 from tbp_core.sources.pngdirect import pending_png
@@ -199,3 +200,21 @@ def test_mapped_writer_gives_fill_exactly_the_value_and_pads_odd_lengths(tmp_pat
     read = pydicom.dcmread(path)
     assert read.PixelData == b"\x07" * 5 + b"\0"
     assert read["PixelData"].VR == "OB"
+
+
+def test_a_file_system_that_cannot_map_files_gets_the_same_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: mmap refused with ENODEV, as on some FUSE file systems."""
+    data = make_png("RGB", 8, False, False, size=(64, 600))
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENODEV, "No such device")
+
+    context = new_series_context()
+    usual = convert_image(data, "m.png", {}, context)
+    dicomio.write(usual.dataset, tmp_path / "usual.dcm")
+    monkeypatch.setattr(mappedpixels.mmap, "mmap", refuse)
+    direct = convert_to_file(data, "m.png", {}, context, target=tmp_path / "direct.dcm")
+    assert direct.image.buffer == bytearray()  # it went the direct way, without a map
+    assert_same_file(tmp_path / "direct.dcm", tmp_path / "usual.dcm")
