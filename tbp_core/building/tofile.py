@@ -20,7 +20,7 @@ a file has both, since the dataset is built first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -120,8 +120,8 @@ def _decode_into_file(
     del ds[_PIXEL_DATA]  # built over the empty buffer; the file gets the decoded pixels
     decoded: list[SourceImage] = []
 
-    def fill(region: memoryview) -> None:
-        decoded.append(pending.decode_into(region))
+    def fill(region: memoryview, written: Callable[[int], None]) -> None:
+        decoded.append(pending.decode_into(region, written))
 
     write_atomically(target, lambda stream: write_mapped_pixels(ds, stream, vr, pending.size, fill))
     image = decoded[0]

@@ -14,7 +14,7 @@ import io
 import struct
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import imagecodecs
 import numpy as np
@@ -278,7 +278,12 @@ def _damaged_png(name: str, exc: Exception) -> ImageLoadError:
 
 
 def decode_png_into(
-    data: bytes, name: str, info: pngchunks.PngInfo, target: np.ndarray, notices: list[str]
+    data: bytes,
+    name: str,
+    info: pngchunks.PngInfo,
+    target: np.ndarray,
+    notices: list[str],
+    progress: Callable[[int], None] | None = None,
 ) -> None:
     """Verify the image data, then decode it with libpng into ``target``.
 
@@ -300,6 +305,10 @@ def decode_png_into(
         16-bit samples are little-endian when this returns.
     notices : list of str
         Receives libpng's warnings and notes on ignored data.
+    progress : callable, optional
+        Called, possibly from the decoding thread, with the number of leading
+        rows of ``target`` that are final, as they become so (strip by strip
+        for the common layouts; once, at the end, for the others).
 
     Raises
     ------
@@ -308,7 +317,7 @@ def decode_png_into(
     """
     strips = None
     if pngstrips.decodes_in_strips(info):
-        strips = pngstrips.StripDecoder(info, target)
+        strips = pngstrips.StripDecoder(info, target, progress)
     with _libpng_errors(name), native_warnings(notices):
         with pngstream.in_background(strips) as sink:
             check = pngstream.check_stream(data, info, sink=sink)
@@ -326,6 +335,8 @@ def decode_png_into(
     if strips is None:
         with _libpng_errors(name), native_warnings(notices):
             _png_into(data, info, check, target)
+        if progress is not None:
+            progress(len(target))
     if target.dtype.itemsize == 2 and sys.byteorder == "big":
         target.byteswap(inplace=True)
 

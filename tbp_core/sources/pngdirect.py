@@ -13,6 +13,7 @@ map of the DICOM file being written (:mod:`tbp_core.building.tofile`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -50,13 +51,18 @@ class PendingPng:
     data: bytes = field(repr=False)
     info: pngchunks.PngInfo = field(repr=False)
 
-    def decode_into(self, target: memoryview) -> SourceImage:
+    def decode_into(
+        self, target: memoryview, progress: Callable[[int], None] | None = None
+    ) -> SourceImage:
         """Decode the pixels into ``target`` and return the image with every notice.
 
         Parameters
         ----------
         target : memoryview
             Writable, C-contiguous, exactly :attr:`size` bytes.
+        progress : callable, optional
+            Called, possibly from another thread, with how many leading bytes
+            of ``target`` are final, as whole rows become so.
 
         Returns
         -------
@@ -81,8 +87,14 @@ class PendingPng:
             shape += (image.samples_per_pixel,)
         array = np.frombuffer(target, dtype).reshape(shape)
         notices = list(self.info.notices)
+        row_bytes = self.size // image.rows
+
+        def rows_done(rows: int) -> None:
+            if progress is not None:
+                progress(rows * row_bytes)
+
         try:
-            decode_png_into(self.data, image.name, self.info, array, notices)
+            decode_png_into(self.data, image.name, self.info, array, notices, rows_done)
         finally:
             del array
         if self.info.animated:

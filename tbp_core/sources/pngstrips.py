@@ -17,6 +17,7 @@ gives; only one strip of scanlines is held at a time.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import imagecodecs
 import numpy as np
@@ -67,11 +68,18 @@ class StripDecoder:
     target : numpy.ndarray
         The output, shaped (rows, columns) or (rows, columns, channels), native
         8- or 16-bit samples, C-contiguous.
+    progress : callable, optional
+        Called after each strip with the number of leading rows of ``target``
+        that are final: all decoded rows but the last, which the next strip
+        writes again as its seed (every row after the last strip).
     """
 
-    def __init__(self, info: PngInfo, target: np.ndarray) -> None:
+    def __init__(
+        self, info: PngInfo, target: np.ndarray, progress: Callable[[int], None] | None = None
+    ) -> None:
         self._info = info
         self._target = target
+        self._progress = progress
         self._line = info.header.scanline_bytes(info.header.width)
         self._strip: StoredPng | None = None
         self._spare: bytearray | None = None  # the last strip's PNG, reused by the next
@@ -126,3 +134,5 @@ class StripDecoder:
         self._spare = strip.finish()
         imagecodecs.png_decode(self._spare, out=self._target[first:end])
         self._row = end
+        if self._progress is not None:
+            self._progress(end if end == self._info.header.height else end - 1)

@@ -6,6 +6,7 @@ import errno
 import io
 import struct
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -179,7 +180,7 @@ def test_mapped_writer_refuses_a_dataset_that_still_holds_pixel_data(tmp_path: P
     ds.SOPInstanceUID = "1.2.3"
     ds.PixelData = b"\0\0"
     with open(tmp_path / "x.dcm", "w+b") as stream, pytest.raises(ValueError, match="Pixel"):
-        write_mapped_pixels(ds, stream, "OB", 2, lambda region: None)
+        write_mapped_pixels(ds, stream, "OB", 2, lambda region, written: None)
 
 
 def test_mapped_writer_gives_fill_exactly_the_value_and_pads_odd_lengths(tmp_path: Path) -> None:
@@ -188,9 +189,10 @@ def test_mapped_writer_gives_fill_exactly_the_value_and_pads_odd_lengths(tmp_pat
     ds.SOPInstanceUID = "1.2.3"
     seen: list[int] = []
 
-    def fill(region: memoryview) -> None:
+    def fill(region: memoryview, written: Callable[[int], None]) -> None:
         seen.append(region.nbytes)
         region[:] = b"\x07" * region.nbytes
+        written(region.nbytes)
 
     path = tmp_path / "x.dcm"
     with open(path, "w+b") as stream:
@@ -218,3 +220,16 @@ def test_a_file_system_that_cannot_map_files_gets_the_same_file(
     direct = convert_to_file(data, "m.png", {}, context, target=tmp_path / "direct.dcm")
     assert direct.image.buffer == bytearray()  # it went the direct way, without a map
     assert_same_file(tmp_path / "direct.dcm", tmp_path / "usual.dcm")
+
+
+def test_decoding_reports_final_rows_as_strips_end(tmp_path: Path) -> None:
+    data = make_png("RGB", 8, False, False, size=(64, 600))
+    pending = pending_png(data, "p.png", max_pixels=10**8)
+    assert pending is not None
+    reported: list[int] = []
+    target = bytearray(pending.size)
+    pending.decode_into(memoryview(target), reported.append)
+    row = 64 * 3
+    # after strips of 256, 256 and 88 rows: all but each strip's last row, then all
+    assert reported == [255 * row, 511 * row, 600 * row]
+    assert bytes(target) == bytes(load_image(data, "p.png").buffer)
