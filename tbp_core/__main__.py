@@ -8,6 +8,7 @@ half-written file first.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -20,12 +21,22 @@ def _quiet_exit(signum: int, frame: FrameType | None) -> None:
 
 
 def run() -> None:
-    """Run ``tbp-dicom`` with the process's arguments and exit with its status."""
+    """Run ``tbp-dicom`` with the process's arguments and exit with its status.
+
+    Before exiting, the objects still alive are frozen (:func:`gc.freeze`):
+    the interpreter's shutdown then skips its collections over the tens of
+    thousands of objects pydicom's dictionaries and the imported modules hold,
+    about 0.035 s of every command on the benchmark machine. Files are closed
+    and outputs flushed before this; the standard streams are flushed by the
+    shutdown as always.
+    """
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _quiet_exit)
     from tbp_core.cli import main
 
-    sys.exit(main())
+    status = main()
+    gc.freeze()
+    sys.exit(status)
 
 
 if __name__ == "__main__":
