@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, TiffImagePlugin
 
 from tbp_core.errors import ImageLoadError, UnsupportedImageError, one_line
-from tbp_core.sources import pngchunks, pngstream, pngstrips
+from tbp_core.sources import pngchunks, pngstored, pngstream, pngstrips
 from tbp_core.sources.decodernotes import native_warnings, pillow_warnings
 from tbp_core.sources.imagepixels import (
     Pixels,
@@ -378,7 +378,7 @@ def _png_into(
         reader = pngstream.PassReader(data, info)
         for p in pngstream.adam7_passes(info.header):
             scanlines = reader.read(p)
-            small = pngstream.raw_png(info, p, scanlines)
+            small = pngstored.raw_png(info, p, scanlines)
             del scanlines
             part = np.empty((p.height, p.width, *shape[2:]), native)
             imagecodecs.png_decode(small, out=part)

@@ -2,14 +2,18 @@
 
 :func:`check_stream` inflates the image data once, in bounded steps, before
 any decoder sees it, with ISA-L's inflate (package ``isal``: the same checks
-as zlib, about three times as fast): the Adler-32 checksum is verified, the
-stream must end, and padding after its end or surplus pixel data is measured
-(libpng would warn about both, and does not check the Adler-32 when the rows
-end before the checksum). :func:`minimal_png` keeps only the chunks the pixels need,
-cut at the end of the zlib stream; an interlaced image (or one with surplus
-data) is split into its Adam7 passes (:func:`adam7_passes`), each read by
-:class:`PassReader` and wrapped by :func:`raw_png` as a small
-non-interlaced PNG. :func:`in_background` runs a sink on a second thread, so
+as zlib, about three times as fast; its ``IgzipDecompressor`` allocates each
+step's output once, so a step releases the GIL once): the Adler-32 checksum
+is verified, the stream must end, and padding after its end or surplus pixel
+data is measured (libpng would warn about both, and does not check the
+Adler-32 when the rows end before the checksum). Consecutive IDAT chunks are
+inflated in groups of :data:`GROUP_INPUT` bytes; when a group is damaged, the
+stream is inflated again chunk by chunk, so what comes before the damage
+still reaches the sink first. :func:`minimal_png` keeps only the chunks the
+pixels need, cut at the end of the zlib stream; an interlaced image (or one
+with surplus data) is split into its Adam7 passes (:func:`adam7_passes`),
+each read by :class:`PassReader` and wrapped as a small non-interlaced PNG
+(:mod:`~tbp_core.sources.pngstored`). :func:`in_background` runs a sink on a second thread, so
 the check's inflation and the sink's decoding overlap on two cores.
 """
 
@@ -25,7 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import cast
 
-from isal import igzip_lib, isal_zlib
+from isal import igzip_lib
 
 from tbp_core.machine import usable_cores
 from tbp_core.sources.pngformat import (
@@ -41,7 +45,7 @@ from tbp_core.sources.pngformat import (
 )
 
 #: Largest payload of one stored (uncompressed) deflate block.
-_STORED_BLOCK = 65535
+STORED_BLOCK = 65535
 #: Output size of one zlib call while inflating image data.
 _INFLATE_STEP = 4 * 1024 * 1024
 #: Most bytes one inflate call of the stream check returns (allocated up front,
@@ -61,14 +65,16 @@ _ADAM7: tuple[tuple[int, int, int, int], ...] = (
 )  # fmt: skip
 
 
-def _header_chunk(header: Header, width: int, height: int, interlaced: bool) -> bytes:
+def header_chunk(header: Header, width: int, height: int, interlaced: bool) -> bytes:
+    """An IHDR chunk with ``header``'s depth and colour type at another size and interlace."""
     fields = struct.pack(
         ">IIBBBBB", width, height, header.bit_depth, header.colour_type, 0, 0, int(interlaced)
     )
     return chunk_bytes(b"IHDR", fields)
 
 
-def _colour_chunks(info: PngInfo) -> bytes:
+def colour_chunks(info: PngInfo) -> bytes:
+    """The file's PLTE and tRNS chunks, serialised (empty when it has neither)."""
     parts = []
     if info.palette is not None:
         parts.append(chunk_bytes(b"PLTE", info.palette))
@@ -108,7 +114,7 @@ def zlib_bound(size: int) -> int:
         bytes, the data, and the 4-byte Adler-32: deflate's worst case, which
         encoders reach only for incompressible data.
     """
-    blocks = max(1, -(-size // _STORED_BLOCK))
+    blocks = max(1, -(-size // STORED_BLOCK))
     return 2 + 5 * blocks + size + 4
 
 
@@ -423,8 +429,8 @@ def minimal_png(data: bytes, info: PngInfo, stream_length: int | None = None) ->
     h = info.header
     parts: list[bytes | memoryview] = [
         SIGNATURE,
-        _header_chunk(h, h.width, h.height, h.interlaced),
-        _colour_chunks(info),
+        header_chunk(h, h.width, h.height, h.interlaced),
+        colour_chunks(info),
     ]
     left = info.idat_size if stream_length is None else stream_length
     for c in info.idat:
@@ -521,129 +527,3 @@ class PassReader:
             self._left = self._left[take:]
             filled += take
         return out
-
-
-def raw_png(info: PngInfo, p: Pass, scanlines: bytearray) -> bytearray:
-    """Wrap one pass's filtered scanlines as a small non-interlaced PNG.
-
-    Parameters
-    ----------
-    info : PngInfo
-        The source file's :func:`parse_png` result (header, palette, tRNS).
-    p : Pass
-        Which pass the scanlines belong to (gives the size).
-    scanlines : bytearray
-        The pass's raw scanlines from :meth:`PassReader.read`.
-
-    Returns
-    -------
-    bytearray
-        A complete PNG whose zlib stream uses stored (uncompressed) deflate
-        blocks, allocated once at its final size (:class:`StoredPng`).
-    """
-    png = StoredPng(info, p)
-    png.put(memoryview(scanlines))
-    return png.finish()
-
-
-class StoredPng:
-    """A small non-interlaced PNG whose zlib stream uses stored blocks, filled in place.
-
-    Everything but the scanlines (signature, IHDR, PLTE/tRNS, the IDAT
-    header, each stored block's 5-byte header, IEND) is written when it is
-    made; :meth:`put` copies scanline bytes straight to their place between
-    the block headers, so they are copied once, however they arrive, and
-    :meth:`finish` adds the Adler-32 and the CRC. libpng then only unfilters.
-
-    Parameters
-    ----------
-    info : PngInfo
-        The source file's :func:`parse_png` result (header, palette, tRNS).
-    p : Pass
-        The size of the image the scanlines make.
-    reuse : bytearray, optional
-        The result of an earlier :meth:`finish` that is no longer needed; its
-        memory is used again when it has the right size.
-    """
-
-    def __init__(self, info: PngInfo, p: Pass, reuse: bytearray | None = None) -> None:
-        self.size = p.height * info.header.scanline_bytes(p.width)
-        blocks = max(1, -(-self.size // _STORED_BLOCK))
-        zlib_size = zlib_bound(self.size)
-        head = SIGNATURE + _header_chunk(info.header, p.width, p.height, interlaced=False)
-        head += _colour_chunks(info)
-        iend = chunk_bytes(b"IEND", b"")
-        total = len(head) + 8 + zlib_size + 4 + len(iend)
-        self._out = out = reuse if reuse is not None and len(reuse) == total else bytearray(total)
-        out[: len(head)] = head
-        struct.pack_into(">I4s", out, len(head), zlib_size, b"IDAT")
-        self._idat = len(head) + 4  # the CRC covers the chunk type and data
-        self._first_block = pos = len(head) + 8 + 2
-        out[pos - 2 : pos] = b"\x78\x01"  # deflate, 32 KiB window, no dictionary
-        for block in range(blocks):
-            length = min(_STORED_BLOCK, self.size - block * _STORED_BLOCK)
-            final = int(block == blocks - 1)
-            struct.pack_into("<BHH", out, pos, final, length, length ^ 0xFFFF)
-            pos += 5 + length
-        self._adler = pos
-        out[pos + 8 :] = iend
-        self.filled = 0
-
-    def _offset(self, position: int) -> int:
-        """Where scanline byte ``position`` goes in the PNG."""
-        block, within = divmod(position, _STORED_BLOCK)
-        return self._first_block + block * (_STORED_BLOCK + 5) + 5 + within
-
-    def put(self, data: memoryview) -> int:
-        """Copy the start of ``data`` into the scanlines; return how many bytes were taken.
-
-        Parameters
-        ----------
-        data : memoryview
-            Scanline bytes (filter bytes included) that follow those already put.
-
-        Returns
-        -------
-        int
-            ``len(data)``, or fewer when the scanlines are full.
-        """
-        taken = 0
-        wanted = min(len(data), self.size - self.filled)
-        while taken < wanted:
-            room = _STORED_BLOCK - self.filled % _STORED_BLOCK
-            step = min(room, wanted - taken)
-            at = self._offset(self.filled)
-            self._out[at : at + step] = data[taken : taken + step]
-            taken += step
-            self.filled += step
-        return taken
-
-    @property
-    def full(self) -> bool:
-        """Whether every scanline byte has been put."""
-        return self.filled == self.size
-
-    def finish(self) -> bytearray:
-        """Add the Adler-32 and the IDAT CRC; return the complete PNG.
-
-        Returns
-        -------
-        bytearray
-            The PNG (the builder must not be used afterwards).
-
-        Raises
-        ------
-        ValueError
-            Not every scanline byte was put.
-        """
-        if not self.full:
-            raise ValueError(f"{self.size - self.filled} scanline bytes are missing")
-        view = memoryview(self._out)
-        adler = 1
-        for start in range(0, self.size, _STORED_BLOCK):
-            at = self._offset(start)
-            adler = isal_zlib.adler32(view[at : at + min(_STORED_BLOCK, self.size - start)], adler)
-        struct.pack_into(">I", self._out, self._adler, adler)
-        crc = isal_zlib.crc32(view[self._idat : self._adler + 4])
-        struct.pack_into(">I", self._out, self._adler + 4, crc)
-        return self._out

@@ -5,7 +5,7 @@ verify it. For the common layouts (grey, grey+alpha, RGB, RGBA at 8 or 16 bits,
 not interlaced, no tRNS), where each decoded row holds exactly the bytes of the
 unfiltered scanline, :class:`StripDecoder` takes that inflated output as it
 comes and hands it to libpng in strips: each strip is wrapped as a small PNG
-whose zlib stream uses stored blocks (:func:`~tbp_core.sources.pngstream.raw_png`),
+whose zlib stream uses stored blocks (:class:`~tbp_core.sources.pngstored.StoredPng`),
 so libpng only unfilters it. PNG filters refer to the row above, so every
 strip after the first starts with the previous strip's last decoded row,
 stored unfiltered (filter type 0) — libpng then unfilters the strip's first real
@@ -23,7 +23,7 @@ import imagecodecs
 import numpy as np
 
 from tbp_core.sources.pngformat import Pass, PngInfo, PngStructureError
-from tbp_core.sources.pngstream import StoredPng
+from tbp_core.sources.pngstored import StoredPng
 
 #: Rows per strip: small enough to stay in cache-sized pieces, large enough
 #: that libpng's per-image setup is negligible.
@@ -58,7 +58,7 @@ class StripDecoder:
     """Receive inflated scanlines in pieces and decode them into ``target`` strip by strip.
 
     Each piece is copied once, straight into the small PNG of its strip
-    (:class:`~tbp_core.sources.pngstream.StoredPng`).
+    (:class:`~tbp_core.sources.pngstored.StoredPng`).
 
     Parameters
     ----------

@@ -17,7 +17,8 @@ from tbp_core.errors import ImageLoadError
 from tbp_core.sources.images import load_image
 from tbp_core.sources.pngchunks import parse_png
 from tbp_core.sources.pngformat import Pass
-from tbp_core.sources.pngstream import StoredPng, in_background
+from tbp_core.sources.pngstored import StoredPng
+from tbp_core.sources.pngstream import in_background
 from tbp_core.sources.pngstrips import STRIP_ROWS
 
 
