@@ -130,6 +130,42 @@ def convert_image(
         max_pixels=options.max_pixels,
         jpeg_passthrough=options.transfer_syntax == JPEG_PASSTHROUGH,
     )
+    instance, codec_notices = build_and_encode(image, metadata, context, options, instance_number)
+    return Converted(
+        source_name=name,
+        image=image,
+        instance=instance,
+        notices=(*instance.notices, *codec_notices),
+    )
+
+
+def build_and_encode(
+    image: SourceImage,
+    metadata: Mapping[str, Any],
+    context: SeriesContext,
+    options: ConvertOptions,
+    instance_number: int,
+) -> tuple[BuiltInstance, tuple[str, ...]]:
+    """Build the instance of ``image`` as ``options`` say and encode its Pixel Data.
+
+    Parameters
+    ----------
+    image : SourceImage
+        The decoded image (or, for :mod:`~tbp_core.building.tofile`, its facts).
+    metadata : Mapping
+        Normalised metadata.
+    context : SeriesContext
+        Study and series shared by the batch.
+    options : ConvertOptions
+        IOD, what EXIF may identify, transfer syntax.
+    instance_number : int
+        Position of the image in the batch, from 1.
+
+    Returns
+    -------
+    tuple
+        The built instance and the codec's notices.
+    """
     instance = build_instance(
         image,
         options.iod,
@@ -140,10 +176,4 @@ def convert_image(
         include_device_identity=options.include_device_identity,
         include_maker_note=options.include_maker_note,
     )
-    codec_notices = encode(instance.dataset, image, options.transfer_syntax)
-    return Converted(
-        source_name=name,
-        image=image,
-        instance=instance,
-        notices=(*instance.notices, *codec_notices),
-    )
+    return instance, encode(instance.dataset, image, options.transfer_syntax)

@@ -25,9 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from tbp_core.boundary import guarded
-from tbp_core.building.codecs import DEFAULT_TRANSFER_SYNTAX, encode
-from tbp_core.building.convert import Converted, ConvertOptions, convert_image
-from tbp_core.building.iods import SeriesContext, build_instance
+from tbp_core.building.codecs import DEFAULT_TRANSFER_SYNTAX
+from tbp_core.building.convert import (
+    Converted,
+    ConvertOptions,
+    build_and_encode,
+    convert_image,
+)
+from tbp_core.building.iods import SeriesContext
 from tbp_core.fileio import dicomio
 from tbp_core.fileio.mappedpixels import can_map_pixels, write_mapped_pixels
 from tbp_core.fileio.safewrite import write_atomically
@@ -104,17 +109,9 @@ def _decode_into_file(
     instance_number: int,
     target: Path,
 ) -> Converted:
-    instance = build_instance(
-        pending.image,
-        options.iod,
-        metadata,
-        context,
-        instance_number=instance_number,
-        include_gps=options.include_gps,
-        include_device_identity=options.include_device_identity,
-        include_maker_note=options.include_maker_note,
+    instance, codec_notices = build_and_encode(
+        pending.image, metadata, context, options, instance_number
     )
-    codec_notices = encode(instance.dataset, pending.image, options.transfer_syntax)
     ds = instance.dataset
     vr = ds[_PIXEL_DATA].VR  # the builder's choice for these samples (OB or OW)
     del ds[_PIXEL_DATA]  # built over the empty buffer; the file gets the decoded pixels
