@@ -259,7 +259,7 @@ def _inflate_all(
 
 
 #: Inflated pieces waiting for a background sink (each at most a few hundred KiB).
-_QUEUE_DEPTH = 4
+_QUEUE_DEPTH = 3
 
 
 class _Background:

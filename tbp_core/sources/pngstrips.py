@@ -114,9 +114,13 @@ class StripDecoder:
             )
 
     def _next_strip(self) -> StoredPng:
-        """Start the next strip's PNG, seeded with the row above when there is one."""
-        rows = min(STRIP_ROWS, self._info.header.height - self._row)
+        """Start the next strip's PNG, seeded with the row above when there is one.
+
+        The first strip, which has no seed, takes one row more, so that every
+        full strip's PNG has the same size and reuses the last one's memory.
+        """
         seeded = self._row > 0
+        rows = min(STRIP_ROWS + (not seeded), self._info.header.height - self._row)
         width = self._info.header.width
         self._strip = StoredPng(self._info, Pass(0, 0, 1, 1, width, rows + seeded), self._spare)
         self._strip_rows = rows

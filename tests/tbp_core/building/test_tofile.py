@@ -230,6 +230,6 @@ def test_decoding_reports_final_rows_as_strips_end(tmp_path: Path) -> None:
     target = bytearray(pending.size)
     pending.decode_into(memoryview(target), reported.append)
     row = 64 * 3
-    # after strips of 256, 256 and 88 rows: all but each strip's last row, then all
-    assert reported == [255 * row, 511 * row, 600 * row]
+    # after strips of 257, 256 and 87 rows: all but each strip's last row, then all
+    assert reported == [256 * row, 512 * row, 600 * row]
     assert bytes(target) == bytes(load_image(data, "p.png").buffer)
