@@ -170,7 +170,7 @@ def checked_png(data: bytes, name: str, max_pixels: int) -> pngchunks.PngInfo:
     -------
     PngInfo
         The chunks, header and metadata (:func:`~tbp_core.sources.pngchunks.parse_png`);
-        an animated PNG has its note added.
+        callers add :data:`ANIMATED_NOTE` after decoding an animated PNG.
 
     Raises
     ------
