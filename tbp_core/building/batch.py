@@ -200,7 +200,9 @@ def progress_bar(done: int, total: int, *, width: int = 24) -> str:
     return f"converting {done}/{total} ▕{'█' * filled}{'─' * (width - filled)}▏"
 
 
-def convert_one(item: BatchItem, job: BatchJob) -> ItemResult:
+def convert_one(
+    item: BatchItem, job: BatchJob, read: Callable[[Path], bytes] = Path.read_bytes
+) -> ItemResult:
     """Read, convert and write one input; a problem with it becomes its one-line error.
 
     Parameters
@@ -209,6 +211,8 @@ def convert_one(item: BatchItem, job: BatchJob) -> ItemResult:
         The input, its position and target.
     job : BatchJob
         What the batch shares.
+    read : callable, optional
+        Gives an input's bytes (e.g. :meth:`~tbp_core.fileio.readahead.ReadAhead.read`).
 
     Returns
     -------
@@ -222,7 +226,7 @@ def convert_one(item: BatchItem, job: BatchJob) -> ItemResult:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                data = item.source.read_bytes()
+                data = read(item.source)
             except OSError as exc:
                 raise TbpError(f"cannot read '{item.source}': {exc.strerror}") from exc
             converted = convert_to_file(
@@ -269,6 +273,7 @@ def run_batch(
     jobs: int | None = None,
     on_result: Callable[[ItemResult], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    read: Callable[[Path], bytes] = Path.read_bytes,
 ) -> list[ItemResult]:
     """Convert every item, in worker processes when the batch is large enough.
 
@@ -286,6 +291,9 @@ def run_batch(
         earlier one are done.
     on_progress : callable, optional
         Called with (done, total) after each result arrives, in any order.
+    read : callable, optional
+        Gives an input's bytes to a conversion in this process (worker
+        processes read their inputs themselves).
 
     Returns
     -------
@@ -309,7 +317,7 @@ def run_batch(
     workers = min(workers, len(pending))
     if workers <= 1 or len(items) < SMALL_BATCH:
         for item in pending:
-            delivery.add(convert_one(item, job))
+            delivery.add(convert_one(item, job, read))
     else:
         _run_pool(pending, job, workers, delivery.add)
     return delivery.results()

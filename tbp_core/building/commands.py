@@ -254,6 +254,10 @@ def _lesion_link(args: argparse.Namespace, user: dict[str, Any]) -> dict[str, An
 
 def _run_plain(args: argparse.Namespace) -> int:
     """Convert each input (large batches in worker processes); report each, keep going."""
+    from tbp_core.fileio.readahead import ReadAhead
+
+    # One image: read it while the builders and pydicom are imported.
+    ahead = ReadAhead(Path(args.inputs[0])) if len(args.inputs) == 1 else None
     from tbp_core.building import batch
     from tbp_core.building.iods import new_series_context
     from tbp_core.building.metadata import merge_metadata
@@ -281,6 +285,7 @@ def _run_plain(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             on_result=lambda result: _report(result, clear_bar=bar),
             on_progress=_show_progress if bar else None,
+            read=ahead.read if ahead else Path.read_bytes,
         )
     finally:
         if bar:
