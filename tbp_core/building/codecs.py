@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from PIL import Image, JpegImagePlugin
 from pydicom.dataset import Dataset
@@ -33,44 +32,21 @@ from pydicom.uid import (
 )
 
 from tbp_core.building.jpegsegments import strip_metadata
+from tbp_core.building.transfersyntaxes import (
+    JPEG_PASSTHROUGH,
+    TRANSFER_SYNTAXES,
+    TransferSyntaxChoice,
+)
 from tbp_core.errors import CodecUnavailableError, ConversionError
 from tbp_core.fileio.dicomio import file_meta_for
 from tbp_core.machine import usable_cores
 from tbp_core.sources.images import SourceImage
 
-
-@dataclass(frozen=True)
-class TransferSyntaxChoice:
-    """A transfer syntax the converter can write, under its command-line name."""
-
-    name: str
-    uid: UID
-    description: str
-
-
-#: The choice that encapsulates a JPEG source as it is.
-JPEG_PASSTHROUGH = "jpeg-passthrough"
-
-TRANSFER_SYNTAXES: dict[str, TransferSyntaxChoice] = {
-    choice.name: choice
-    for choice in (
-        TransferSyntaxChoice("explicit-le", ExplicitVRLittleEndian, "uncompressed (default)"),
-        TransferSyntaxChoice("rle", RLELossless, "RLE lossless"),
-        TransferSyntaxChoice("jpeg-ls", JPEGLSLossless, "JPEG-LS lossless"),
-        TransferSyntaxChoice("jpeg2000", JPEG2000Lossless, "JPEG 2000 lossless"),
-        TransferSyntaxChoice("htj2k", HTJ2KLossless, "High-Throughput JPEG 2000 lossless"),
-        TransferSyntaxChoice(
-            JPEG_PASSTHROUGH, JPEGBaseline8Bit, "the source JPEG, encapsulated untouched"
-        ),
-    )
-}
-DEFAULT_TRANSFER_SYNTAX = "explicit-le"
-
 #: A codestream, or a view of the part of one that is kept.
 _Bytes = bytes | bytearray | memoryview
 
 #: Python packages that provide each encoder, for the "install X" hint.
-_ENCODER_PACKAGES = {
+_ENCODER_PACKAGES: dict[str, str] = {
     JPEGLSLossless: "imagecodecs",
     JPEG2000Lossless: "imagecodecs",
     HTJ2KLossless: "imagecodecs",
@@ -205,7 +181,7 @@ def _without_spiff(codestream: bytes | bytearray) -> _Bytes:
 
 
 #: Codecs encoded by imagecodecs into one codestream, rather than by pydicom's plugins.
-_CODESTREAM_ENCODERS: dict[UID, Callable[[SourceImage], _Bytes]] = {
+_CODESTREAM_ENCODERS: dict[str, Callable[[SourceImage], _Bytes]] = {
     JPEGLSLossless: _jpegls,
     JPEG2000Lossless: _jpeg2000,
     HTJ2KLossless: _htj2k,
@@ -261,9 +237,9 @@ def encapsulate_one(frame: bytes | bytearray | memoryview) -> bytes:
 _ITEM = b"\xfe\xff\x00\xe0"
 
 
-def _set_transfer_syntax(ds: Dataset, uid: UID) -> None:
+def _set_transfer_syntax(ds: Dataset, uid: str) -> None:
     """Record the transfer syntax in the dataset's file meta."""
-    ds.file_meta = file_meta_for(ds, uid)
+    ds.file_meta = file_meta_for(ds, UID(uid))
 
 
 def _encapsulate_jpeg(ds: Dataset, image: SourceImage) -> tuple[str, ...]:

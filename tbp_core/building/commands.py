@@ -23,7 +23,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 from tbp_core.errors import TbpError
 
@@ -54,9 +54,11 @@ def add_convert(convert: argparse.ArgumentParser) -> None:
     convert : argparse.ArgumentParser
         The command's sub-parser.
     """
-    from tbp_core.building.codecs import DEFAULT_TRANSFER_SYNTAX, TRANSFER_SYNTAXES
+    # Light modules only: the image is read while pydicom and numpy are imported
+    # (_run_plain), which needs them not imported yet.
     from tbp_core.building.iods import IODS
-    from tbp_core.sources.images import DEFAULT_MAX_PIXELS
+    from tbp_core.building.transfersyntaxes import DEFAULT_TRANSFER_SYNTAX, TRANSFER_SYNTAXES
+    from tbp_core.sources.sourceimage import DEFAULT_MAX_PIXELS, AlphaPolicy
 
     convert.add_argument(
         "inputs", nargs="*", metavar="INPUT", help="image files (or one FOLDER with --session)"
@@ -80,7 +82,7 @@ def add_convert(convert: argparse.ArgumentParser) -> None:
     )
     convert.add_argument(
         "--alpha",
-        choices=["refuse", "drop", "white", "black"],
+        choices=get_args(AlphaPolicy),
         default="refuse",
         help="transparent images: refuse (default), drop the alpha channel, or "
         "composite onto white or black",

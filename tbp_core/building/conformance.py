@@ -14,7 +14,7 @@ other attribute of the IOD's modules may be given there too). Because the
 statement is what the builder did, it cannot drift from the code.
 
 Also listed: the transfer syntaxes offered
-(:data:`~tbp_core.building.codecs.TRANSFER_SYNTAXES`) and the TBP private
+(:data:`~tbp_core.building.transfersyntaxes.TRANSFER_SYNTAXES`) and the TBP private
 block (:mod:`tbp_core.standard.private`).
 """
 
@@ -29,10 +29,10 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from tbp_core import standard
-from tbp_core.building.codecs import TRANSFER_SYNTAXES
 from tbp_core.building.derived import DERIVED_KEYWORDS
 from tbp_core.building.iods import IODS, IodSpec, build_instance
 from tbp_core.building.iods.builder import DERMOSCOPIC_EQUIPMENT, SeriesContext
+from tbp_core.building.transfersyntaxes import TRANSFER_SYNTAXES
 from tbp_core.sources.exif import map_exif
 from tbp_core.sources.exifrules import RULES
 from tbp_core.sources.sourceimage import SourceImage

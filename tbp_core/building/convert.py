@@ -14,7 +14,7 @@ from typing import Any
 from pydicom.dataset import Dataset
 
 from tbp_core.boundary import guarded
-from tbp_core.building.codecs import DEFAULT_TRANSFER_SYNTAX, JPEG_PASSTHROUGH, encode
+from tbp_core.building.codecs import encode
 from tbp_core.building.iods import (
     VL_PHOTOGRAPHIC,
     BuiltInstance,
@@ -22,6 +22,7 @@ from tbp_core.building.iods import (
     SeriesContext,
     build_instance,
 )
+from tbp_core.building.transfersyntaxes import DEFAULT_TRANSFER_SYNTAX, JPEG_PASSTHROUGH
 from tbp_core.sources.images import DEFAULT_MAX_PIXELS, AlphaPolicy, SourceImage, load_image
 
 

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from tbp_core.boundary import guarded
-from tbp_core.building.codecs import DEFAULT_TRANSFER_SYNTAX
 from tbp_core.building.convert import (
     Converted,
     ConvertOptions,
@@ -33,6 +32,7 @@ from tbp_core.building.convert import (
     convert_image,
 )
 from tbp_core.building.iods import SeriesContext
+from tbp_core.building.transfersyntaxes import DEFAULT_TRANSFER_SYNTAX
 from tbp_core.fileio import dicomio
 from tbp_core.fileio.mappedpixels import can_map_pixels, write_mapped_pixels
 from tbp_core.fileio.safewrite import write_atomically

@@ -19,7 +19,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import UID
 
 from tbp_core.boundary import guarded
-from tbp_core.building.codecs import TRANSFER_SYNTAXES, encode
+from tbp_core.building.codecs import encode
+from tbp_core.building.transfersyntaxes import TRANSFER_SYNTAXES
 from tbp_core.errors import ConversionError
 from tbp_core.fileio import dicomio
 from tbp_core.fileio.access import text_value

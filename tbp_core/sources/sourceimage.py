@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 AlphaPolicy = Literal["refuse", "drop", "white", "black"]
 ImageFormat = Literal["PNG", "JPEG", "TIFF"]
@@ -91,6 +92,8 @@ class SourceImage:
     @property
     def pixels(self) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]:
         """A zero-copy NumPy view of :attr:`buffer` shaped (rows, columns[, 3])."""
+        import numpy as np  # here, so the command line can read the defaults above without it
+
         dtype = np.dtype("<u2") if self.bits_allocated == 16 else np.dtype(np.uint8)
         shape: tuple[int, ...] = (self.rows, self.columns)
         if self.samples_per_pixel > 1:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ import tbp_core
 from tests.conftest import DATA
 
 CT = str(DATA / "dicom" / "CT_small.dcm")
+PNG = str(DATA / "png" / "basn2c08.png")
 # PIL is not listed: pydicom itself imports it (its pixel plugins), so it is in the baseline.
 HEAVY = ("pandas", "plotly", "highdicom", "imagecodecs", "streamlit")
 
@@ -56,6 +58,53 @@ def test_inspection_commands_import_no_heavy_package(args: list[str], status: in
     assert report["highdicom_tables_read"] == 0
     if args == ["--help"]:
         assert "pydicom" not in report["modules"]
+
+
+def test_convert_help_imports_neither_pydicom_nor_numpy() -> None:
+    # The parser of convert lists IODs, transfer syntaxes and limits from light
+    # modules, so ``convert`` can read its image while pydicom is imported.
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, "convert", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == 0
+    assert not {"pydicom", "numpy", "PIL", "imagecodecs", *HEAVY} & set(report["modules"])
+
+
+_READ_AHEAD_PROBE = """
+import json, sys
+from tbp_core.fileio import readahead
+from tbp_core.cli import main
+
+seen = []
+start = readahead.ReadAhead.__init__
+
+def recording(self, path):
+    seen.append(sorted({"pydicom", "numpy"} & set(sys.modules)))
+    start(self, path)
+
+readahead.ReadAhead.__init__ = recording
+status = main(sys.argv[1:])
+print(json.dumps({"status": status, "loaded_when_reading_started": seen}))
+"""
+
+
+def test_convert_reads_its_image_before_pydicom_and_numpy_are_imported(tmp_path: Path) -> None:
+    target = tmp_path / "out.dcm"
+    done = subprocess.run(
+        [sys.executable, "-c", _READ_AHEAD_PROBE, "convert", PNG, "-o", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report == {"status": 0, "loaded_when_reading_started": [[]]}
+    assert target.read_bytes()[128:132] == b"DICM"
 
 
 def test_import_tbp_core_is_cheap_and_the_public_api_resolves() -> None:

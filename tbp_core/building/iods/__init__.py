@@ -1,11 +1,15 @@
-"""IOD builders: VL Photographic, Dermoscopic Photography and Secondary Capture images."""
+"""IOD builders: VL Photographic, Dermoscopic Photography and Secondary Capture images.
 
-from tbp_core.building.iods.builder import (
-    BuiltInstance,
-    SeriesContext,
-    build_instance,
-    new_series_context,
-)
+The IODs themselves (:mod:`~tbp_core.building.iods.spec`) are imported at
+once; the builder, which imports pydicom, on first use of one of its names,
+so that the command line can list the IODs without loading pydicom.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from tbp_core.building.iods.spec import (
     DERMOSCOPIC,
     IODS,
@@ -13,6 +17,19 @@ from tbp_core.building.iods.spec import (
     VL_PHOTOGRAPHIC,
     IodSpec,
     get_iod,
+)
+
+if TYPE_CHECKING:
+    from tbp_core.building.iods.builder import (
+        BuiltInstance,
+        SeriesContext,
+        build_instance,
+        new_series_context,
+    )
+
+#: Names defined by :mod:`~tbp_core.building.iods.builder`.
+_BUILDER_NAMES = frozenset(
+    {"BuiltInstance", "SeriesContext", "build_instance", "new_series_context"}
 )
 
 __all__ = [
@@ -27,3 +44,10 @@ __all__ = [
     "get_iod",
     "new_series_context",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the builder when one of its names is first asked for."""
+    if name in _BUILDER_NAMES:
+        return getattr(importlib.import_module("tbp_core.building.iods.builder"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tbp_core.errors import ConversionError
-from tbp_core.standard.formatting import title_of
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,10 @@ class IodSpec:
     @property
     def title(self) -> str:
         """The IOD's name in the standard, e.g. ``"VL Photographic Image"``."""
+        # Imported here: the standard's tables load pydicom, which the command
+        # line does not need to list the IODs.
+        from tbp_core.standard.formatting import title_of
+
         return title_of(self.standard_key)
 
 

@@ -9,14 +9,11 @@ import pydicom
 import pytest
 from pydicom.encaps import encapsulate, generate_frames
 
-from tbp_core.building.codecs import (
-    TRANSFER_SYNTAXES,
-    available_transfer_syntaxes,
-    encapsulate_one,
-)
+from tbp_core.building.codecs import available_transfer_syntaxes, encapsulate_one
 from tbp_core.building.convert import ConvertOptions, convert_image
 from tbp_core.building.iods import SECONDARY_CAPTURE, VL_PHOTOGRAPHIC, new_series_context
 from tbp_core.building.jpegsegments import strip_metadata
+from tbp_core.building.transfersyntaxes import TRANSFER_SYNTAXES
 from tbp_core.errors import ConversionError, ImageLoadError
 from tbp_core.fileio import dicomio
 from tbp_core.sources.images import load_image

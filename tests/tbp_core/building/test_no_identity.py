@@ -12,7 +12,7 @@ import pydicom
 import pytest
 from PIL import Image
 
-from tbp_core.building.codecs import TRANSFER_SYNTAXES
+from tbp_core.building.transfersyntaxes import TRANSFER_SYNTAXES
 from tests.referee import dciodvfy
 
 TBP_DICOM = Path(sys.executable).parent / "tbp-dicom"
