@@ -4,7 +4,10 @@ The standard's IOD/module/attribute tables become ~200 000 long-lived Python
 objects. Loaded lazily, the first page that needs them pays the load; left to
 the garbage collector, every full collection walks them (150-350 ms pauses in
 the middle of a rerun). Loading them at start-up and freezing them
-(``gc.freeze``) removes both costs.
+(``gc.freeze``) removes both costs. The freeze also catches the first
+session's Streamlit state; :func:`ui.sessions.return_freed_memory` unfreezes
+when memory is next returned, so that state is collected once the session
+has ended (frozen cycles are never collected otherwise).
 """
 
 from __future__ import annotations

@@ -15,7 +15,14 @@ from tbp_core.session.workspace import Document, dataset_of
 from tests.conftest import DATA, ROOT
 from ui.layout import METADATA_PAGE
 from ui.sessionbar import CLEAR_KEY
-from ui.sessions import IDLE_MINUTES_ENV, QUERY_PARAM, SessionStore, idle_seconds, store
+from ui.sessions import (
+    IDLE_MINUTES_ENV,
+    QUERY_PARAM,
+    SessionStore,
+    idle_seconds,
+    return_freed_memory,
+    store,
+)
 from ui.state import CURRENT, DOCUMENTS, MEMO, UPLOAD_KEY
 
 FAMILY = "meta_PatientName_family"
@@ -205,3 +212,26 @@ def test_the_idle_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     for bad in ("soon", "0", "-5", "nan"):
         monkeypatch.setenv(IDLE_MINUTES_ENV, bad)
         assert idle_seconds() == 3600
+
+
+def test_freeing_memory_collects_garbage_frozen_at_warm_up() -> None:
+    # A cycle alive when warm_up froze the heap (like the first session's state
+    # holding a page's document), then dropped: an ordinary collection leaves
+    # it, the one that returns memory frees it.
+    class Holder:
+        pass
+
+    holder = Holder()
+    holder.cycle = holder  # type: ignore[attr-defined]
+    holder.pixels = bytearray(1 << 20)  # type: ignore[attr-defined]
+    alive = weakref.ref(holder)
+    gc.collect()
+    gc.freeze()
+    try:
+        del holder
+        gc.collect()
+        assert alive() is not None
+        return_freed_memory()
+        assert alive() is None
+    finally:
+        gc.unfreeze()
