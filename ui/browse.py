@@ -19,7 +19,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from tbp_core.errors import TbpError
-from tbp_core.inspection.hierarchy import PatientNode, group_instances
+from tbp_core.inspection.hierarchy import ALL, PatientNode, Scope, group_instances, scopes
 from tbp_core.inspection.index import (
     DICOMDIR_ERROR,
     FILE_COLUMN,
@@ -45,6 +45,8 @@ DEFAULT_PICKS: tuple[str, ...] = (
 )
 #: Widget key of the table (its row selection makes a document current).
 TABLE_KEY = "browse_table"
+#: Widget key of the tree's "Show" choice (everything, a patient, a study or a series).
+SCOPE_KEY = "browse_scope"
 #: A series lists at most this many instance names in the tree.
 MAX_TREE_INSTANCES = 25
 #: How a differing cell is marked in the table.
@@ -229,6 +231,38 @@ def patient_markdown(patient: PatientNode) -> str:
 def tree(browsed: Browsed) -> tuple[PatientNode, ...]:
     """Patient → Study → Series → Instance of the rows."""
     return group_instances(browsed.rows)
+
+
+def scope_choices(patients: Sequence[PatientNode]) -> dict[str, Scope]:
+    """The tree's nodes by key, for the "Show" choice; a choice that is gone becomes "all".
+
+    Parameters
+    ----------
+    patients : sequence of PatientNode
+        From :func:`tree`.
+
+    Returns
+    -------
+    dict of str to Scope
+        In tree order, everything first.
+    """
+    choices = {scope.key: scope for scope in scopes(patients)}
+    if st.session_state.get(SCOPE_KEY) not in choices:
+        st.session_state[SCOPE_KEY] = ALL  # its documents were removed: show everything
+    return choices
+
+
+def scope_label(scope: Scope) -> str:
+    """The choice as listed: indented by level, with what it is and how many instances."""
+    kind = ("", "Patient ", "Study ", "Series ")[scope.level]
+    indent = "\u2003" * max(scope.level - 1, 0)
+    return f"{indent}{kind}{scope.label} ({_count(len(scope.instances), 'instance')})"
+
+
+def in_scope(browsed: Browsed, scope: Scope) -> list[int]:
+    """Positions of the rows (of :func:`frame`) under ``scope``."""
+    wanted = {id(row) for row in scope.instances}
+    return [position for position, row in enumerate(browsed.rows) if id(row) in wanted]
 
 
 def follow_selection() -> None:

@@ -12,7 +12,8 @@ browse.follow_selection()  # before the sidebar is drawn: it shows the new curre
 header(
     "Browse",
     "All the session's documents: Patient → Study → Series → Instance, and a table of the "
-    "tags you pick, one row per document. Click a row to make that document current.",
+    "tags you pick, one row per document. Show one patient, study or series to narrow the "
+    "table; click a row to make that document current.",
 )
 documents = state.documents()
 if not documents:
@@ -42,6 +43,16 @@ tree_column, table_column = st.columns([2, 5])
 with tree_column:
     st.subheader("Patients")
     patients = browse.tree(browsed)
+    choices = browse.scope_choices(patients)
+    scope = choices[
+        st.selectbox(
+            "Show",
+            list(choices),
+            format_func=lambda key: browse.scope_label(choices[key]),
+            key=browse.SCOPE_KEY,
+            help="Limit the table to one patient, study or series of the tree.",
+        )
+    ]
     for patient in patients:
         with st.expander(browse.patient_label(patient), expanded=len(patients) <= 3):
             st.markdown(browse.patient_markdown(patient))
@@ -54,12 +65,13 @@ with tree_column:
 with table_column:
     st.subheader(f"Tags of {len(browsed.rows)} documents")
     table = browse.frame(browsed)
+    scoped = table.loc[browse.in_scope(browsed, scope)]
     query = st.text_input(
         "Filter rows",
         key="browse_filter",
         placeholder="Text found in any cell, e.g. a name, a date or a UID",
     )
-    shown = browse.filtered(table, query)
+    shown = browse.filtered(scoped, query)
     ids = [browsed.ids[position] for position in shown.index]
     browse.remember_ids(ids)
     different = browse.differing(shown)
@@ -73,6 +85,8 @@ with table_column:
     )
     current = state.current()
     facts = [f"{len(shown)} of {len(table)} rows shown"]
+    if scope.level:
+        facts.append(f"only {literal(browse.scope_label(scope).strip())}")
     if current is not None:
         facts.append(f"current: {code(current.name)}")
     st.caption(" · ".join(facts))

@@ -9,12 +9,20 @@ goes under an "(unknown)" node of its level instead of being dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tbp_core.inspection.index import InstanceRow
 
-__all__ = ["PatientNode", "SeriesNode", "StudyNode", "group_instances"]
+__all__ = [
+    "ALL",
+    "PatientNode",
+    "Scope",
+    "SeriesNode",
+    "StudyNode",
+    "group_instances",
+    "scopes",
+]
 
 _UNKNOWN = "(unknown)"
 
@@ -136,3 +144,62 @@ def group_instances(rows: Iterable[InstanceRow]) -> tuple[PatientNode, ...]:
         for key, members in groups.items()
     ]
     return tuple(sorted(nodes, key=lambda node: (node.label, node.key)))
+
+
+#: The key of the scope that holds every instance.
+ALL = "all"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One node of the tree, to be shown on its own: everything, a patient, a study, a series.
+
+    Attributes
+    ----------
+    key : str
+        Stable while the node exists (made of its identifiers, not its position).
+    level : {0, 1, 2, 3}
+        Everything, patient, study or series.
+    label : str
+        The node's label (as the tree shows it).
+    instances : tuple of InstanceRow
+        Every instance under the node.
+    """
+
+    key: str
+    level: int
+    label: str
+    instances: tuple[InstanceRow, ...]
+
+
+def scopes(patients: Sequence[PatientNode]) -> tuple[Scope, ...]:
+    """Every node of the tree, in tree order, after the scope of everything.
+
+    Parameters
+    ----------
+    patients : sequence of PatientNode
+        From :func:`group_instances`.
+
+    Returns
+    -------
+    tuple of Scope
+        :data:`ALL` first, then each patient followed by its studies, each
+        study followed by its series.
+    """
+    nodes: list[Scope] = []
+    for patient in patients:
+        patient_key = "patient:" + "\x1f".join(patient.key)
+        patient_rows: list[InstanceRow] = []
+        studies: list[Scope] = []
+        for study in patient.studies:
+            study_key = f"{patient_key}\x1fstudy:{study.uid}"
+            series_nodes = [
+                Scope(f"{study_key}\x1fseries:{series.uid}", 3, series.label, series.instances)
+                for series in study.series
+            ]
+            study_rows = tuple(row for node in series_nodes for row in node.instances)
+            studies += [Scope(study_key, 2, study.label, study_rows), *series_nodes]
+            patient_rows += study_rows
+        nodes += [Scope(patient_key, 1, patient.label, tuple(patient_rows)), *studies]
+    everything = tuple(row for node in nodes if node.level == 1 for row in node.instances)
+    return (Scope(ALL, 0, "All documents", everything), *nodes)

@@ -15,7 +15,7 @@ from tbp_core.fileio import dicomio
 from tbp_core.session.workspace import Document
 from tests.app.shown import shown
 from tests.conftest import DATA, ROOT
-from ui.browse import TABLE_KEY
+from ui.browse import SCOPE_KEY, TABLE_KEY
 from ui.state import CURRENT, DOCUMENTS
 
 DICOM_DIR = DATA / "dicom"
@@ -86,6 +86,56 @@ def test_the_tree_counts_patients_studies_series_and_instances(at: AppTest) -> N
     assert f"2 series, 3 instances · `{study_a}`" in tree
     assert f"2 instances · `{series_a1}`" in tree
     assert "#2 `a2.dcm`" in tree
+
+
+def _choose(at: AppTest, label_start: str, label_end: str) -> None:
+    """Pick the tree node whose listed label starts and ends so."""
+    box = at.selectbox(key=SCOPE_KEY)
+    (index,) = [
+        i
+        for i, label in enumerate(box.options)
+        if label.strip("\u2003").startswith(label_start) and label.endswith(label_end)
+    ]
+    box.select_index(index).run()
+    assert not at.exception
+
+
+def test_the_tree_choice_limits_the_table_to_a_series_or_a_patient(at: AppTest) -> None:
+    study_a, study_b = generate_uid(), generate_uid()
+    series_a1, series_a2, series_b1 = generate_uid(), generate_uid(), generate_uid()
+    _upload(
+        at,
+        ("a1.dcm", _ct_copy("Alpha^Ann", study_a, series_a1, 1)),
+        ("a2.dcm", _ct_copy("Alpha^Ann", study_a, series_a1, 2)),
+        ("a3.dcm", _ct_copy("Alpha^Ann", study_a, series_a2, 1)),
+        ("b1.dcm", _ct_copy("Beta^Bob", study_b, series_b1, 1)),
+    )
+    _browse(at)
+    box = at.selectbox(key=SCOPE_KEY)
+    assert box.options[0] == "All documents (4 instances)"
+    assert len(box.options) == 1 + 2 + 2 + 3  # everything, patients, studies, series
+    _choose(at, "Series", "(2 instances)")  # series a1
+    assert list(at.dataframe(key=TABLE_KEY).value["file"]) == ["a1.dcm", "a2.dcm"]
+    captions = " ".join(shown(c.value) for c in at.caption)
+    assert "2 of 4 rows shown" in captions and "only Series" in captions
+    # The text filter works within the chosen node.
+    at.text_input(key="browse_filter").set_value("a2.dcm").run()
+    assert list(at.dataframe(key=TABLE_KEY).value["file"]) == ["a2.dcm"]
+    at.text_input(key="browse_filter").set_value("").run()
+    _choose(at, "Patient Beta^Bob", "(1 instance)")
+    assert list(at.dataframe(key=TABLE_KEY).value["file"]) == ["b1.dcm"]
+    # A row picked in the narrowed table makes its own document current.
+    at.session_state[TABLE_KEY] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.run()
+    beta = next(doc for doc in _documents(at) if doc.name == "b1.dcm")
+    assert at.session_state[CURRENT] == beta.id
+    # When the chosen node's documents are removed, the table shows everything.
+    at.switch_page("views/upload.py").run()
+    at.button(key=f"upload_remove_{beta.id}").click().run()
+    assert not at.exception
+    _browse(at)
+    assert at.selectbox(key=SCOPE_KEY).value == "all"
+    assert list(at.dataframe(key=TABLE_KEY).value["file"]) == ["a1.dcm", "a2.dcm", "a3.dcm"]
 
 
 def test_a_zip_becomes_one_document_per_dicom_member(at: AppTest) -> None:

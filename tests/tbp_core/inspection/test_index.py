@@ -189,3 +189,33 @@ def test_table_text_lists_every_instance() -> None:
     assert lines[0].split()[:3] == ["file", "PatientID", "PatientName"]
     assert len(lines) == len(found.instances) + 3
     assert lines[-1] == f"{len(found.instances)} instances, 0 other files"
+
+
+def test_scopes_list_every_node_once_with_the_instances_under_it() -> None:
+    names = ["CT_small.dcm", "MR_small.dcm", "SC_rgb_rle.dcm", "SC_rgb_16bit.dcm"]
+    datasets = [(name, pydicom.dcmread(DATA / "dicom" / name)) for name in names]
+    rows = index.index_datasets(datasets, ["file"])
+    patients = hierarchy.group_instances(rows)
+    found = hierarchy.scopes(patients)
+    assert found[0].key == hierarchy.ALL and found[0].level == 0
+    assert sorted(r.file for r in found[0].instances) == sorted(names)
+    keys = [scope.key for scope in found]
+    assert len(set(keys)) == len(keys)
+    levels = [scope.level for scope in found]
+    assert levels.count(1) == len(patients)
+    assert levels.count(2) == sum(len(p.studies) for p in patients)
+    assert levels.count(3) == sum(len(s.series) for p in patients for s in p.studies)
+    # Each node holds exactly the instances of the nodes below it, in tree order.
+    for position, scope in enumerate(found[1:], start=1):
+        below = []
+        for child in found[position + 1 :]:
+            if child.level <= scope.level:
+                break
+            if child.level == 3:
+                below += [r.file for r in child.instances]
+        if scope.level < 3:
+            assert [r.file for r in scope.instances] == below
+    lestrade = next(s for s in found if s.level == 1 and "Lestrade" in s.label)
+    assert sorted(r.file for r in lestrade.instances) == ["SC_rgb_16bit.dcm", "SC_rgb_rle.dcm"]
+    # Keys are made of identifiers: the same files grouped again give the same keys.
+    assert [s.key for s in hierarchy.scopes(hierarchy.group_instances(rows))] == keys
