@@ -160,6 +160,12 @@ def _upload(page: Page, path: Path) -> None:
         has_text="Images or DICOM files"
     )
     uploader.locator('input[type="file"]').set_input_files(str(path))
+    # The file's name in the uploader is drawn by the browser at once; the
+    # server has read the file when the sidebar's current document names it.
+    # (Waiting only for the run state raced a slow upload on a loaded machine:
+    # the test went on with a sample document current.)
+    picker = page.get_by_role("combobox", name="Current document")
+    expect(picker).to_have_value(re.compile(re.escape(path.name)), timeout=TIMEOUT_MS)
     _settle(page)
 
 
