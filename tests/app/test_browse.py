@@ -67,7 +67,11 @@ def _browse(at: AppTest) -> None:
     assert not at.exception
 
 
-def test_the_tree_counts_patients_studies_series_and_instances(at: AppTest) -> None:
+def _upload_two_patients(at: AppTest) -> tuple[str, str]:
+    """Alpha: one study, series a1 (a1, a2) and a2 (a3); Beta: one study, one series (b1).
+
+    Returns Alpha's study and series a1's UIDs.
+    """
     study_a, study_b = generate_uid(), generate_uid()
     series_a1, series_a2, series_b1 = generate_uid(), generate_uid(), generate_uid()
     _upload(
@@ -77,6 +81,11 @@ def test_the_tree_counts_patients_studies_series_and_instances(at: AppTest) -> N
         ("a3.dcm", _ct_copy("Alpha^Ann", study_a, series_a2, 1)),
         ("b1.dcm", _ct_copy("Beta^Bob", study_b, series_b1, 1)),
     )
+    return study_a, series_a1
+
+
+def test_the_tree_counts_patients_studies_series_and_instances(at: AppTest) -> None:
+    study_a, series_a1 = _upload_two_patients(at)
     assert len(_documents(at)) == 4
     _browse(at)
     labels = [shown(e.label) for e in at.expander]
@@ -101,15 +110,7 @@ def _choose(at: AppTest, label_start: str, label_end: str) -> None:
 
 
 def test_the_tree_choice_limits_the_table_to_a_series_or_a_patient(at: AppTest) -> None:
-    study_a, study_b = generate_uid(), generate_uid()
-    series_a1, series_a2, series_b1 = generate_uid(), generate_uid(), generate_uid()
-    _upload(
-        at,
-        ("a1.dcm", _ct_copy("Alpha^Ann", study_a, series_a1, 1)),
-        ("a2.dcm", _ct_copy("Alpha^Ann", study_a, series_a1, 2)),
-        ("a3.dcm", _ct_copy("Alpha^Ann", study_a, series_a2, 1)),
-        ("b1.dcm", _ct_copy("Beta^Bob", study_b, series_b1, 1)),
-    )
+    _upload_two_patients(at)
     _browse(at)
     box = at.selectbox(key=SCOPE_KEY)
     assert box.options[0] == "All documents (4 instances)"
