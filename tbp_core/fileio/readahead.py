@@ -45,6 +45,11 @@ class ReadAhead:
             self._data = self.path.read_bytes()
         except OSError as exc:
             self._error = exc
+        except Exception:
+            # Anything else (MemoryError for a file too large) is not printed by
+            # the thread: :meth:`read` reads again in the caller's thread, which
+            # then raises it where the command reports it.
+            return
 
     def read(self, path: Path) -> bytes:
         """The bytes of ``path``: those read ahead the first time it is this file.
@@ -72,6 +77,6 @@ class ReadAhead:
         self._data = self._error = None  # the caller owns the bytes now
         if error is not None:
             raise error
-        if data is None:  # the thread died of something else (memory): read here
+        if data is None:  # the thread failed otherwise (memory): read here, raise here
             return path.read_bytes()
         return data

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -46,3 +48,30 @@ def test_a_read_error_is_raised_in_the_callers_thread_as_read_bytes_raises_it(
     assert type(raised.value) is type(expected.value)
     assert raised.value.errno == expected.value.errno
     assert str(raised.value) == str(expected.value)
+
+
+class _FailsOnce(type(Path())):  # type: ignore[misc]
+    """A path whose first read fails as a read of a too-large file would."""
+
+    failures: ClassVar[list[str]] = []
+
+    def read_bytes(self) -> bytes:
+        if not self.failures:
+            self.failures.append("read")
+            raise MemoryError
+        return super().read_bytes()
+
+
+def test_another_failure_escapes_no_thread_and_the_caller_reads_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    escaped: list[threading.ExceptHookArgs] = []
+    # What the interpreter would print as "Exception in thread ..." on stderr.
+    monkeypatch.setattr(threading, "excepthook", escaped.append)
+    (tmp_path / "image.png").write_bytes(b"pixels")
+    _FailsOnce.failures.clear()
+    path = _FailsOnce(tmp_path / "image.png")
+    ahead = ReadAhead(path)
+    assert ahead.read(path) == b"pixels"
+    assert path.failures == ["read"]
+    assert escaped == []
